@@ -1,0 +1,40 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-iommufd",
+    products: [
+        .library(name: "IOMMUFD", targets: ["IOMMUFD"]),
+        .library(name: "VFIO", targets: ["VFIO"]),
+        .library(name: "Conformance", targets: ["Conformance"]),
+        .executable(name: "iommufd-conformance", targets: ["iommufd-conformance"]),
+        .executable(name: "iommufdctl", targets: ["iommufdctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // uAPI definitions and ioctl request numbers, written here (host headers are too old).
+        .target(name: "CIOMMUFD", cSettings: [.define("_GNU_SOURCE")]),
+        .target(
+            name: "IOMMUFD",
+            dependencies: ["CIOMMUFD", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .target(name: "VFIO", dependencies: ["IOMMUFD", "CIOMMUFD"]),
+        .target(name: "Conformance", dependencies: ["IOMMUFD", "VFIO", "CIOMMUFD"]),
+        .executableTarget(
+            name: "iommufd-conformance",
+            dependencies: ["Conformance", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .target(name: "IOMMUFDCtlKit", dependencies: ["IOMMUFD", "VFIO", "CIOMMUFD"]),
+        .executableTarget(
+            name: "iommufdctl",
+            dependencies: ["IOMMUFDCtlKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "IOMMUFDTests", dependencies: ["IOMMUFD", "CIOMMUFD"]),
+        .testTarget(name: "VFIOTests", dependencies: ["VFIO", "IOMMUFD", "CIOMMUFD"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["Conformance"]),
+        .testTarget(name: "IOMMUFDCtlTests", dependencies: ["IOMMUFDCtlKit", "iommufdctl"]),
+    ]
+)
