@@ -1,0 +1,14 @@
+# Sourced by Scripts/vm-run after the profile file. Devices every profile gets,
+# at fixed addresses so BDFs are stable: two edu (separate IOMMU groups, 64-bit
+# DMA mask so kernel-chosen IOVAs work), an e1000e and an nvme on a null drive.
+# All four are bound to vfio-pci by vm/init.sh.
+#   00:10.0 edu   00:11.0 edu   00:12.0 e1000e   00:13.0 nvme
+COMMON_QEMU_ARGS=(
+  -m 2G -smp 2 -accel tcg -nographic -nodefaults -no-reboot
+  -device edu,addr=10.0,dma_mask=0xffffffffffffffff
+  -device edu,addr=11.0,dma_mask=0xffffffffffffffff
+  -device e1000e,addr=12.0
+  -blockdev null-co,node-name=nvme0,size=64M
+  -device nvme,addr=13.0,serial=swiftiommufd,drive=nvme0
+)
+COMMON_KERNEL_ARGS="console=ttyS0 rdinit=/init panic=-1"

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The VM harness's own checks (busybox-only guests, no Swift needed):
+#  a) per profile: both edus bound to vfio-pci in different IOMMU groups,
+#     /dev/iommu present, >= 2 entries in /dev/vfio/devices, profile exported;
+#  b) a deliberate kernel panic fails the run and names the kept log;
+#  c) the guest command's exit status (3) becomes vm-run's;
+#  d) a hung guest command hits --timeout and is reported as a timeout.
+# Exit 0 when all pass.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/swift-iommufd-selftest.XXXXXX")
+kernel=$("$repo/vm/build-kernel.sh")
+"$repo/vm/mkinitramfs.sh" --out "$work/initramfs.cpio.gz"
+failed=0
+pass() { echo "selftest: PASS $*"; }
+fail() { echo "selftest: FAIL $*"; failed=1; }
+# vm-run with this kernel/initramfs; stdout -> $work/$1.out, stderr -> $work/$1.err; sets rc.
+run() {
+  local name=$1; shift
+  rc=0
+  "$repo/Scripts/vm-run" --kernel "$kernel" --initramfs "$work/initramfs.cpio.gz" "$@" \
+    >"$work/$name.out" 2>"$work/$name.err" || rc=$?
+  grep -h 'boot-to-command' "$work/$name.err" | sed "s/^vm-run:/selftest: $name:/" || true
+}
+
+probe='for d in /sys/bus/pci/devices/*; do
+  [ "$(cat $d/vendor):$(cat $d/device)" = 0x1234:0x11e8 ] || continue
+  echo "edu ${d##*/} group=$(basename $(readlink $d/iommu_group)) driver=$(basename $(readlink $d/driver))"
+done
+[ -c /dev/iommu ] && echo iommu=yes || echo iommu=no
+echo "vfio-devices=$(ls /dev/vfio/devices | wc -l)"
+echo "profile=$SWIFT_IOMMUFD_PROFILE"'
+
+for p in intel amd virtio; do
+  run "$p" --profile "$p" --timeout 300 -- sh -c "$probe"
+  o="$work/$p.out"
+  groups=$(sed -n 's/^edu .* group=\([0-9]*\) driver=vfio-pci$/\1/p' "$o" | sort -u | wc -l)
+  if [ "$rc" -eq 0 ] && [ "$(grep -c '^edu .*driver=vfio-pci$' "$o")" -eq 2 ] && [ "$groups" -eq 2 ] &&
+     grep -qx iommu=yes "$o" && [ "$(sed -n 's/^vfio-devices=//p' "$o")" -ge 2 ] && grep -qx "profile=$p" "$o"; then
+    pass "$p: $(grep -c '^edu' "$o") edus on vfio-pci in $groups groups, $(grep vfio-devices= "$o")"
+  else
+    fail "$p (rc $rc):"; cat "$o" "$work/$p.err"
+  fi
+done
+
+run panic --profile intel --timeout 120 -- sh -c 'echo c > /proc/sysrq-trigger; sleep 30'
+keptlog=$(sed -n 's/.*kernel log kept at //p' "$work/panic.err")
+if [ "$rc" -ne 0 ] && grep -q 'kernel panic' "$work/panic.err" && [ -s "$keptlog" ]; then
+  pass "panic: exit $rc, log kept at $keptlog"
+else fail "panic (rc $rc):"; cat "$work/panic.err"; fi
+
+run exit3 --profile virtio --timeout 120 -- sh -c 'exit 3'
+if [ "$rc" -eq 3 ]; then pass "exit status: 3"; else fail "exit status: got $rc, want 3"; cat "$work/exit3.err"; fi
+
+run timeout --profile virtio --timeout 20 -- sleep 1000
+if [ "$rc" -eq 124 ] && grep -q 'timeout after 20 s' "$work/timeout.err"; then
+  pass "timeout: exit $rc"
+else fail "timeout (rc $rc):"; cat "$work/timeout.err"; fi
+
+[ "$failed" -eq 0 ] && { echo "selftest: all passed"; rm -rf "$work"; } || echo "selftest: FAILED (files in $work)"
+exit "$failed"
