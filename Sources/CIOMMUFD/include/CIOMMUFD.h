@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * CIOMMUFD.h - umbrella header of the CIOMMUFD C target (swift-iommufd).
+ *
+ * Self-contained definitions of the iommufd (/dev/iommu) and VFIO uAPI at the
+ * newest ABI, independent of the host's linux-libc-dev (never include the
+ * host's <linux/iommufd.h> or <linux/vfio.h> together with this header).
+ *
+ * Swift cannot import _IO() request macros, so every request number is also
+ * exported as `const unsigned long CIOMMUFD_REQ_<MACRO>` (see shim.c), and
+ * ioctl(2) is wrapped non-variadically by ciommufd_ioctl(); read errno with
+ * ciommufd_errno() right after a failing call.
+ */
+#ifndef CIOMMUFD_H
+#define CIOMMUFD_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#include "ciommufd_iommufd.h"
+#include "ciommufd_vfio.h"
+#include "ciommufd_test.h"
+
+/* ioctl(fd, request, arg); returns ioctl's result, errno untouched. */
+int ciommufd_ioctl(int fd, unsigned long request, void *arg);
+
+/* The calling thread's errno. */
+int ciommufd_errno(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CIOMMUFD_H */
