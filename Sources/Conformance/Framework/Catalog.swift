@@ -1,0 +1,25 @@
+/// Every case of the suite. Each Cases/ file contributes one list.
+public enum Catalog {
+    public static var all: [ConformanceCase] {
+        var cases: [ConformanceCase] = []
+        cases += SmokeCases.all
+        return cases
+    }
+
+    /// Cases whose id matches a glob (`*` and `?`), or all when no pattern is given.
+    public static func matching(_ patterns: [String]) -> [ConformanceCase] {
+        guard !patterns.isEmpty else { return all }
+        return all.filter { c in patterns.contains { glob($0, c.id) } }
+    }
+
+    static func glob(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern), t = Array(text)
+        func match(_ i: Int, _ j: Int) -> Bool {
+            if i == p.count { return j == t.count }
+            if p[i] == "*" { return (j...t.count).contains { match(i + 1, $0) } }
+            guard j < t.count, p[i] == "?" || p[i] == t[j] else { return false }
+            return match(i + 1, j + 1)
+        }
+        return match(0, 0)
+    }
+}

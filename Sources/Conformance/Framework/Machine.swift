@@ -1,0 +1,70 @@
+import Glibc
+import IOMMUFD
+import VFIO
+
+/// What the machine under test offers, probed once before the cases run.
+public struct Machine: Sendable {
+    public let profile: String
+    public let kernel: KernelVersion
+    public let kernelRelease: String
+    /// edu devices bound to vfio-pci, in PCI address order.
+    public let eduDevices: [PCIDevice]
+    public let hasIOMMUFD: Bool
+    public let hasTestModule: Bool
+    public let hasVFIOContainer: Bool
+    public let hugetlbFreePages: Int
+    public let hasFailNth: Bool
+    public let isRoot: Bool
+
+    public static func probe(profile: String) -> Machine {
+        let (kernel, release) = KernelVersion.running()
+        let edus = PCIDevice.all().filter { $0.isEdu && $0.driver == "vfio-pci" }
+        return Machine(
+            profile: profile, kernel: kernel, kernelRelease: release, eduDevices: edus,
+            hasIOMMUFD: access("/dev/iommu", F_OK) == 0,
+            hasTestModule: probeTestModule(),
+            hasVFIOContainer: access("/dev/vfio/vfio", F_OK) == 0,
+            hugetlbFreePages: readInt("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") ?? 0,
+            hasFailNth: access("/proc/self/fail-nth", F_OK) == 0
+                && access("/sys/kernel/debug/failslab", F_OK) == 0,
+            isRoot: getuid() == 0)
+    }
+
+    /// Why requirement `r` is not met, or nil.
+    public func missing(_ r: Requirement) -> String? {
+        switch r {
+        case .iommufd: return hasIOMMUFD ? nil : "no /dev/iommu (kernel without CONFIG_IOMMUFD)"
+        case .testModule:
+            return hasTestModule ? nil : "IOMMU_TEST_CMD not available (kernel without CONFIG_IOMMUFD_TEST)"
+        case .eduDevice: return eduDevices.isEmpty ? "no edu device bound to vfio-pci" : nil
+        case .twoEduDevices:
+            let groups = Set(eduDevices.compactMap(\.iommuGroup))
+            return groups.count >= 2 ? nil : "needs two edu devices in different IOMMU groups, found \(eduDevices.count)"
+        case .vfioContainer: return hasVFIOContainer ? nil : "no /dev/vfio/vfio (kernel without VFIO_CONTAINER)"
+        case .hugetlb: return hugetlbFreePages >= 2 ? nil : "fewer than 2 free 2 MiB hugetlb pages"
+        case .failNth: return hasFailNth ? nil : "no fail-nth / debugfs fault injection (FAULT_INJECTION_DEBUG_FS)"
+        case .root: return isRoot ? nil : "must run as root"
+        }
+    }
+
+    /// IOMMU_TEST_CMD with a too-short size: EINVAL where the test module exists, ENOTTY where not.
+    static func probeTestModule() -> Bool {
+        guard let iommufd = try? IOMMUFD.open() else { return false }
+        var size: UInt32 = 4
+        do {
+            try withUnsafeMutableBytes(of: &size) { raw throws(IOMMUFDError) in
+                try iommufd.fd.perform(.testCmd, bytes: raw)
+            }
+            return true
+        } catch {
+            return error.errno != .inappropriateIOCTLForDevice
+        }
+    }
+
+    static func readInt(_ path: String) -> Int? {
+        guard let f = fopen(path, "r") else { return nil }
+        defer { fclose(f) }
+        var value: Int = 0
+        return fscanf(f, "%ld", &value) == 1 ? value : nil
+    }
+}

@@ -1,0 +1,105 @@
+import Glibc
+
+/// Runs cases the way kselftest does: each in a forked child with a timeout, so a
+/// crash, a hang or a leaked descriptor in one case cannot touch the next.
+public struct Runner {
+    public let machine: Machine
+    public let timeoutSeconds: Int
+
+    public init(machine: Machine, timeoutSeconds: Int = 60) {
+        self.machine = machine
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// Why `c` cannot run here, or nil when it can.
+    public func skipReason(_ c: ConformanceCase) -> String? {
+        if machine.kernel < c.since { return "needs kernel \(c.since), running \(machine.kernel)" }
+        for r in Requirement.allCases where c.requires.contains(r) {
+            if let missing = machine.missing(r) { return missing }
+        }
+        return nil
+    }
+
+    public func run(_ c: ConformanceCase) -> CaseResult {
+        let start = ContinuousClock.now
+        func result(_ s: CaseResult.Status, _ reason: String, _ observed: String? = nil) -> CaseResult {
+            let ms = Int((ContinuousClock.now - start) / .milliseconds(1))
+            return CaseResult(id: c.id, profile: machine.profile, mode: c.mode, status: s, reason: reason, ms: ms,
+                              observed: observed)
+        }
+        if let why = skipReason(c) { return result(.skip, why) }
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return result(.fail, "pipe failed: errno \(errno)") }
+        let pid = fork()
+        if pid == 0 {
+            close(fds[0])
+            let line = Self.runInChild(c, machine: machine)
+            _ = line.withCString { write(fds[1], $0, strlen($0)) }
+            _exit(0)
+        }
+        close(fds[1])
+        defer { close(fds[0]) }
+        guard pid > 0 else { return result(.fail, "fork failed: errno \(errno)") }
+        let (output, timedOut) = readAll(fds[0], timeoutSeconds: timeoutSeconds)
+        if timedOut { kill(pid, SIGKILL) }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        if timedOut { return result(.fail, "timed out after \(timeoutSeconds) s") }
+        let signal = status & 0x7f
+        if signal != 0 { return result(.fail, "case process killed by signal \(signal) (crash)") }
+        let parts = output.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3, let s = CaseResult.Status(rawValue: parts[0]) else {
+            return result(.fail, "case process exited without a result (status \(status))")
+        }
+        return result(s, parts[2], parts[1].isEmpty ? nil : parts[1])
+    }
+
+    /// Runs the body and encodes "status\tobserved\treason" on one line.
+    static func runInChild(_ c: ConformanceCase, machine: Machine) -> String {
+        let context = CaseContext(machine: machine)
+        let status: CaseResult.Status
+        var reason: String
+        do {
+            try c.body(context)
+            if context.assertions == 0 {
+                status = .fail; reason = "case made no assertion on what the kernel returned"
+            } else {
+                status = .pass; reason = "\(context.assertions) assertions"
+            }
+        } catch let skip as CaseSkip {
+            status = .skip; reason = skip.reason
+        } catch {
+            status = .fail; reason = "\(error)"
+        }
+        reason = reason.replacingAll("\n", with: " ").replacingAll("\t", with: " ")
+        let observed = (context.observation ?? "").replacingAll("\t", with: " ").replacingAll("\n", with: " ")
+        return "\(status.rawValue)\t\(observed)\t\(reason)"
+    }
+
+    private func readAll(_ fd: Int32, timeoutSeconds: Int) -> (String, Bool) {
+        var bytes: [UInt8] = []
+        let deadline = ContinuousClock.now + .seconds(timeoutSeconds)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let left = deadline - ContinuousClock.now
+            if left <= .zero { return (String(decoding: bytes, as: UTF8.self), true) }
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ms = Int32(min(left / .milliseconds(1), 1000))
+            let ready = poll(&p, 1, max(ms, 1))
+            if ready == 0 { continue }
+            if ready < 0 { if errno == EINTR { continue }; break }
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
+            if n <= 0 { break }
+            bytes.append(contentsOf: buffer[0..<n])
+        }
+        return (String(decoding: bytes, as: UTF8.self), false)
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        for ch in self { if ch == target { out += replacement } else { out.append(ch) } }
+        return out
+    }
+}

@@ -1,0 +1,58 @@
+/// The main job's human summary: counts per profile, the cases × profiles table
+/// (failures and skips only, to stay readable), and the differential table.
+public enum Summary {
+    public static func render(_ doc: Reports.Document) -> String {
+        let profiles = ordered(doc.cases.map(\.profile))
+        var out = "kernel: \(doc.kernel)\n\n"
+        out += pad("profile", 10) + pad("pass", 7) + pad("fail", 7) + pad("skip", 7) + "\n"
+        for p in profiles {
+            let c = Reports.counts(doc.cases.filter { $0.profile == p })
+            out += pad(p, 10) + pad("\(c.pass)", 7) + pad("\(c.fail)", 7) + pad("\(c.skip)", 7) + "\n"
+        }
+        let ids = ordered(doc.cases.map { key($0) })
+        let byKey = Dictionary(doc.cases.map { ("\(key($0))|\($0.profile)", $0) }, uniquingKeysWith: { a, _ in a })
+        let width = max(30, ids.map(\.count).max() ?? 0) + 2
+        out += "\ncases × profiles (\(ids.count) case ids; rows with every profile passing are omitted)\n"
+        out += pad("case", width) + profiles.map { pad($0, 9) }.joined() + "\n"
+        var shown = 0
+        for id in ids {
+            let cells = profiles.map { byKey["\(id)|\($0)"]?.status.rawValue ?? "-" }
+            if cells.allSatisfy({ $0 == "pass" }) { continue }
+            shown += 1
+            out += pad(id, width) + cells.map { pad($0, 9) }.joined() + "\n"
+        }
+        if shown == 0 { out += "(all cases passed on every profile)\n" }
+        for r in doc.cases where r.status != .pass {
+            out += "  \(r.status.rawValue.uppercased()) \(key(r)) [\(r.profile)]: \(r.reason)\n"
+        }
+        out += differential(doc.cases, profiles: profiles)
+        return out
+    }
+
+    /// Cases that record an observation, one row per case id and one column per mode.
+    static func differential(_ cases: [CaseResult], profiles: [String]) -> String {
+        let observed = cases.filter { $0.observed != nil && $0.id.hasPrefix("diff.") }
+        guard !observed.isEmpty else { return "" }
+        let modes = ordered(observed.map(\.mode))
+        var out = "\ndifferential (what each path returned; differences are findings, not failures)\n"
+        out += pad("case", 36) + pad("profile", 9) + modes.map { pad($0, 16) }.joined() + "\n"
+        for id in ordered(observed.map(\.id)) {
+            for p in profiles {
+                let row = observed.filter { $0.id == id && $0.profile == p }
+                if row.isEmpty { continue }
+                let cells = modes.map { m in row.first { $0.mode == m }?.observed ?? "-" }
+                out += pad(id, 36) + pad(p, 9) + cells.map { pad($0, 16) }.joined() + "\n"
+            }
+        }
+        return out
+    }
+
+    static func key(_ r: CaseResult) -> String { r.mode == "-" ? r.id : "\(r.id)[\(r.mode)]" }
+
+    static func ordered(_ items: [String]) -> [String] {
+        var seen = Set<String>()
+        return items.filter { seen.insert($0).inserted }
+    }
+
+    static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+}

@@ -1,0 +1,199 @@
+import CIOMMUFD
+import SystemPackage
+
+/// An IO address space (IOMMU_IOAS_*): user memory mapped at IOVAs, shared by the
+/// page tables and devices attached to it. Destroyed on deinit.
+public struct IOAS: ~Copyable {
+    public let id: IOASID
+    public let fd: KernelFD
+    /// The alignment the kernel last reported (IOVA_RANGES); maps are checked against it.
+    public private(set) var iovaAlignment: UInt64?
+    private var owned = true
+
+    public init(id: IOASID, fd: KernelFD) {
+        self.id = id
+        self.fd = fd
+    }
+
+    public consuming func destroy() throws(IOMMUFDError) {
+        owned = false
+        try fd.destroyObject(id.rawValue)
+    }
+
+    public consuming func release() -> IOASID {
+        owned = false
+        return id
+    }
+
+    deinit {
+        if owned { try? fd.destroyObject(id.rawValue) }
+    }
+}
+
+/// Access rights of a mapping.
+public struct MapAccess: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let read = MapAccess(rawValue: UInt32(IOMMU_IOAS_MAP_READABLE.rawValue))
+    public static let write = MapAccess(rawValue: UInt32(IOMMU_IOAS_MAP_WRITEABLE.rawValue))
+    public static let readWrite: MapAccess = [.read, .write]
+}
+
+/// An inclusive IOVA range, as the kernel reports and takes them.
+public struct IOVARange: Sendable, Hashable, CustomStringConvertible {
+    public let start: UInt64
+    public let last: UInt64
+    public init(start: UInt64, last: UInt64) { self.start = start; self.last = last }
+    public var description: String { "0x\(String(start, radix: 16))-0x\(String(last, radix: 16))" }
+    public func contains(_ iova: UInt64) -> Bool { iova >= start && iova <= last }
+}
+
+/// What IOMMU_IOAS_IOVA_RANGES reports.
+public struct IOVARanges: Sendable, Hashable {
+    public let ranges: [IOVARange]
+    /// Every mapping's IOVA and length must be a multiple of this.
+    public let alignment: UInt64
+}
+
+extension IOAS {
+    /// IOMMU_IOAS_MAP of user memory. Returns the IOVA (kernel-chosen when `iova` is nil).
+    @discardableResult
+    public func map(userVA: UInt64, length: UInt64, at iova: UInt64? = nil,
+                    access: MapAccess = .readWrite) throws(IOMMUFDError) -> UInt64 {
+        try validateRange(.ioasMap, iova: iova ?? 0, length: length)
+        if access.isEmpty { throw .invalid(.ioasMap, argument: "flags", "a mapping needs READABLE and/or WRITEABLE") }
+        var cmd = iommu_ioas_map()
+        cmd.size = UInt32(MemoryLayout<iommu_ioas_map>.size)
+        cmd.flags = access.rawValue | (iova == nil ? 0 : UInt32(IOMMU_IOAS_MAP_FIXED_IOVA.rawValue))
+        cmd.ioas_id = id.rawValue
+        cmd.user_va = userVA
+        cmd.length = length
+        cmd.iova = iova ?? 0
+        try fd.perform(.ioasMap, &cmd)
+        return cmd.iova
+    }
+
+    /// IOMMU_IOAS_MAP of a buffer this process owns; the buffer must outlive the mapping.
+    @discardableResult
+    public func map(_ buffer: UnsafeMutableRawBufferPointer, at iova: UInt64? = nil,
+                    access: MapAccess = .readWrite) throws(IOMMUFDError) -> UInt64 {
+        guard let base = buffer.baseAddress else {
+            throw .invalid(.ioasMap, argument: "user_va", "the buffer has no memory")
+        }
+        return try map(userVA: userPointer(base), length: UInt64(buffer.count), at: iova, access: access)
+    }
+
+    /// IOMMU_IOAS_MAP_FILE: map `length` bytes of a memfd from `start` (6.13+).
+    @discardableResult
+    public func mapFile(fd fileFD: Int32, start: UInt64, length: UInt64, at iova: UInt64? = nil,
+                        access: MapAccess = .readWrite) throws(IOMMUFDError) -> UInt64 {
+        try validateRange(.ioasMapFile, iova: iova ?? 0, length: length)
+        var cmd = iommu_ioas_map_file()
+        cmd.size = UInt32(MemoryLayout<iommu_ioas_map_file>.size)
+        cmd.flags = access.rawValue | (iova == nil ? 0 : UInt32(IOMMU_IOAS_MAP_FIXED_IOVA.rawValue))
+        cmd.ioas_id = id.rawValue
+        cmd.fd = fileFD
+        cmd.start = start
+        cmd.length = length
+        cmd.iova = iova ?? 0
+        try fd.perform(.ioasMapFile, &cmd)
+        return cmd.iova
+    }
+
+    /// IOMMU_IOAS_UNMAP of a range. Returns how many bytes were unmapped.
+    @discardableResult
+    public func unmap(iova: UInt64, length: UInt64) throws(IOMMUFDError) -> UInt64 {
+        try validateRange(.ioasUnmap, iova: iova, length: length)
+        return try unmapRaw(iova: iova, length: length)
+    }
+
+    /// IOMMU_IOAS_UNMAP of everything: (0, UINT64_MAX), accepted even when empty.
+    @discardableResult
+    public func unmapAll() throws(IOMMUFDError) -> UInt64 {
+        try unmapRaw(iova: 0, length: .max)
+    }
+
+    private func unmapRaw(iova: UInt64, length: UInt64) throws(IOMMUFDError) -> UInt64 {
+        var cmd = iommu_ioas_unmap()
+        cmd.size = UInt32(MemoryLayout<iommu_ioas_unmap>.size)
+        cmd.ioas_id = id.rawValue
+        cmd.iova = iova
+        cmd.length = length
+        try fd.perform(.ioasUnmap, &cmd)
+        return cmd.length
+    }
+
+    /// IOMMU_IOAS_COPY: map into this IOAS the pages already mapped at `sourceIOVA` in `source`.
+    /// Returns the destination IOVA (kernel-chosen when `iova` is nil).
+    @discardableResult
+    public func copy(from source: IOASID, sourceIOVA: UInt64, length: UInt64, to iova: UInt64? = nil,
+                     access: MapAccess = .readWrite) throws(IOMMUFDError) -> UInt64 {
+        try validateRange(.ioasCopy, iova: iova ?? 0, length: length)
+        var cmd = iommu_ioas_copy()
+        cmd.size = UInt32(MemoryLayout<iommu_ioas_copy>.size)
+        cmd.flags = access.rawValue | (iova == nil ? 0 : UInt32(IOMMU_IOAS_MAP_FIXED_IOVA.rawValue))
+        cmd.dst_ioas_id = id.rawValue
+        cmd.src_ioas_id = source.rawValue
+        cmd.length = length
+        cmd.dst_iova = iova ?? 0
+        cmd.src_iova = sourceIOVA
+        try fd.perform(.ioasCopy, &cmd)
+        return cmd.dst_iova
+    }
+
+    /// IOMMU_IOAS_IOVA_RANGES: the usable IOVA ranges and the required alignment.
+    /// Handles the EMSGSIZE two-pass: asks for the count, then for the ranges.
+    public mutating func iovaRanges() throws(IOMMUFDError) -> IOVARanges {
+        var capacity = 4
+        while true {
+            var cmd = iommu_ioas_iova_ranges()
+            cmd.size = UInt32(MemoryLayout<iommu_ioas_iova_ranges>.size)
+            cmd.ioas_id = id.rawValue
+            cmd.num_iovas = UInt32(capacity)
+            let storage = [iommu_iova_range](repeating: iommu_iova_range(), count: capacity)
+            let fetched: [IOVARange]? = try withArrayBuffer(storage) { (buf) throws(IOMMUFDError) in
+                cmd.allowed_iovas = userPointer(buf.baseAddress)
+                do throws(IOMMUFDError) {
+                    try fd.perform(.ioasIOVARanges, &cmd)
+                } catch where error.errno == .messageTooLong && Int(cmd.num_iovas) > capacity {
+                    return nil
+                }
+                return buf.prefix(Int(cmd.num_iovas)).map { IOVARange(start: $0.start, last: $0.last) }
+            }
+            guard let ranges = fetched else {
+                capacity = Int(cmd.num_iovas)
+                continue
+            }
+            iovaAlignment = cmd.out_iova_alignment
+            return IOVARanges(ranges: ranges, alignment: cmd.out_iova_alignment)
+        }
+    }
+
+    /// IOMMU_IOAS_ALLOW_IOVAS: restrict kernel-chosen IOVAs to these ranges (empty: no restriction).
+    public func allowIOVAs(_ ranges: [IOVARange]) throws(IOMMUFDError) {
+        for r in ranges where r.start > r.last {
+            throw .invalid(.ioasAllowIOVAs, argument: "allowed_iovas", "range \(r) has start > last")
+        }
+        let storage = ranges.map { iommu_iova_range(start: $0.start, last: $0.last) }
+        var cmd = iommu_ioas_allow_iovas()
+        cmd.size = UInt32(MemoryLayout<iommu_ioas_allow_iovas>.size)
+        cmd.ioas_id = id.rawValue
+        cmd.num_iovas = UInt32(ranges.count)
+        try withArrayBuffer(storage) { (buf) throws(IOMMUFDError) in
+            cmd.allowed_iovas = userPointer(buf.baseAddress)
+            try fd.perform(.ioasAllowIOVAs, &cmd)
+        }
+    }
+
+    /// Rejects what the kernel surely would: zero length, wrap-around, misalignment.
+    private func validateRange(_ request: IoctlRequest, iova: UInt64, length: UInt64) throws(IOMMUFDError) {
+        if length == 0 { throw .invalid(request, argument: "length", "length is zero") }
+        if iova.addingReportingOverflow(length - 1).overflow {
+            throw .invalid(request, argument: "iova", "iova + length wraps past 2^64", errno: .overflow)
+        }
+        if let a = iovaAlignment, a > 1, iova % a != 0 || length % a != 0 {
+            throw .invalid(request, argument: iova % a != 0 ? "iova" : "length",
+                           "not a multiple of the IOAS alignment 0x\(String(a, radix: 16))")
+        }
+    }
+}

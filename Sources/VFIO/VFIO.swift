@@ -1,0 +1,1 @@
+// VFIO module: see the object files.

@@ -1,0 +1,2 @@
+import IOMMUFDCtlKit
+print("iommufdctl: not yet")
