@@ -2,7 +2,7 @@
 public enum Catalog {
     public static var all: [ConformanceCase] {
         var cases: [ConformanceCase] = []
-        cases += SmokeCases.all
+        cases += GenericCases.all
         return cases
     }
 
