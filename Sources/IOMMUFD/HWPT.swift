@@ -1,0 +1,437 @@
+import CIOMMUFD
+import SystemPackage
+
+/// IOMMU_HWPT_ALLOC flags.
+public struct HWPTAllocFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// The HWPT may be the stage-2 parent of nested HWPTs or vIOMMUs. The C constant is `IOMMU_HWPT_ALLOC_NEST_PARENT`.
+    public static let nestParent = HWPTAllocFlags(rawValue: UInt32(IOMMU_HWPT_ALLOC_NEST_PARENT.rawValue))
+    /// The domain must support dirty tracking. The C constant is `IOMMU_HWPT_ALLOC_DIRTY_TRACKING`.
+    public static let dirtyTracking = HWPTAllocFlags(rawValue: UInt32(IOMMU_HWPT_ALLOC_DIRTY_TRACKING.rawValue))
+    /// `fault_id` is valid; set automatically when a fault queue is given. The C constant is `IOMMU_HWPT_FAULT_ID_VALID`.
+    public static let faultIDValid = HWPTAllocFlags(rawValue: UInt32(IOMMU_HWPT_FAULT_ID_VALID.rawValue))
+    /// The HWPT may be attached to PASIDs (6.15+). The C constant is `IOMMU_HWPT_ALLOC_PASID`.
+    public static let pasid = HWPTAllocFlags(rawValue: UInt32(IOMMU_HWPT_ALLOC_PASID.rawValue))
+}
+
+/// VT-d stage-1 page-table attributes (`iommu_hwpt_vtd_s1.flags`).
+public struct VTdStage1Flags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    /// Supervisor requests. The C constant is `IOMMU_VTD_S1_SRE`.
+    public static let supervisorRequests = VTdStage1Flags(rawValue: UInt64(IOMMU_VTD_S1_SRE.rawValue))
+    /// Extended access flag. The C constant is `IOMMU_VTD_S1_EAFE`.
+    public static let extendedAccessFlag = VTdStage1Flags(rawValue: UInt64(IOMMU_VTD_S1_EAFE.rawValue))
+    /// Write protect. The C constant is `IOMMU_VTD_S1_WPE`.
+    public static let writeProtect = VTdStage1Flags(rawValue: UInt64(IOMMU_VTD_S1_WPE.rawValue))
+}
+
+/// Driver data of a nested HWPT: the guest's stage-1 description.
+public enum HWPTData: Sendable, Hashable {
+    /// `IOMMU_HWPT_DATA_VTD_S1`: a guest VT-d first-stage table.
+    case vtdStage1(flags: VTdStage1Flags, pgtblAddr: UInt64, addrWidth: UInt32)
+    /// `IOMMU_HWPT_DATA_ARM_SMMUV3` (6.13+): the guest STE's first two words.
+    case armSMMUv3(ste0: UInt64, ste1: UInt64)
+    /// `IOMMU_HWPT_DATA_AMD_GUEST` (patch series): the guest DTE.
+    case amdGuest(dte: SIMD4<UInt64>)
+    /// TEST-ONLY `IOMMU_HWPT_DATA_SELFTEST`: the mock nested domain's initial IOTLB value.
+    case selftest(iotlb: UInt32)
+    /// Any type, sent as is.
+    case raw(type: UInt32, bytes: [UInt8])
+
+    /// The kernel's `data_type`.
+    public var type: UInt32 {
+        switch self {
+        case .vtdStage1: UInt32(IOMMU_HWPT_DATA_VTD_S1.rawValue)
+        case .armSMMUv3: UInt32(IOMMU_HWPT_DATA_ARM_SMMUV3.rawValue)
+        case .amdGuest: UInt32(IOMMU_HWPT_DATA_AMD_GUEST.rawValue)
+        case .selftest: UInt32(IOMMU_HWPT_DATA_SELFTEST)
+        case .raw(let type, _): type
+        }
+    }
+
+    /// The bytes `data_uptr` points at.
+    public var bytes: [UInt8] {
+        switch self {
+        case .vtdStage1(let flags, let pgtbl, let width):
+            var s = iommu_hwpt_vtd_s1()
+            s.flags = flags.rawValue
+            s.pgtbl_addr = pgtbl
+            s.addr_width = width
+            return structBytes(s)
+        case .armSMMUv3(let ste0, let ste1):
+            var s = iommu_hwpt_arm_smmuv3()
+            s.ste = (ste0.littleEndian, ste1.littleEndian)
+            return structBytes(s)
+        case .amdGuest(let dte):
+            var s = iommu_hwpt_amd_guest()
+            s.dte = (dte[0], dte[1], dte[2], dte[3])
+            return structBytes(s)
+        case .selftest(let iotlb):
+            return structBytes(iommu_hwpt_selftest(iotlb: iotlb))
+        case .raw(_, let bytes):
+            return bytes
+        }
+    }
+}
+
+/// The object a nested HWPT is built on.
+public enum NestingParent: Sendable, Hashable {
+    /// A HWPT allocated with `.nestParent`.
+    case hwpt(HWPTID)
+    /// A vIOMMU (6.13+), which holds the nest parent.
+    case viommu(VIOMMUID)
+
+    var rawValue: UInt32 {
+        switch self {
+        case .hwpt(let id): id.rawValue
+        case .viommu(let id): id.rawValue
+        }
+    }
+}
+
+extension IOMMUFD {
+    /// IOMMU_HWPT_ALLOC of a paging HWPT that maps `ioas` for `device`.
+    /// Passing `fault` sets `IOMMU_HWPT_FAULT_ID_VALID` (I/O page faults go to that queue).
+    public func allocHWPT(device: DeviceID, ioas: IOASID, flags: HWPTAllocFlags = [],
+                          fault: FaultQueueID? = nil) throws(IOMMUFDError) -> HWPT {
+        try fd.allocHWPT(device: device, pt: ioas.rawValue, flags: flags, fault: fault, data: nil)
+    }
+
+    /// IOMMU_HWPT_ALLOC of a nested HWPT: a user-managed stage 1 on `parent`.
+    public func allocNestedHWPT(device: DeviceID, parent: NestingParent, data: HWPTData,
+                                flags: HWPTAllocFlags = [], fault: FaultQueueID? = nil) throws(IOMMUFDError) -> HWPT {
+        try fd.allocHWPT(device: device, pt: parent.rawValue, flags: flags, fault: fault, data: data)
+    }
+
+    /// IOMMU_HWPT_SET_DIRTY_TRACKING on any paging HWPT (also one made by a mock domain).
+    public func setDirtyTracking(_ hwpt: HWPTID, enabled: Bool) throws(IOMMUFDError) {
+        try fd.setDirtyTracking(hwpt, enabled: enabled)
+    }
+
+    /// IOMMU_HWPT_GET_DIRTY_BITMAP of `[iova, iova + length)` at `pageSize` granularity.
+    /// Clears the dirty bits it reads unless `clear` is false (`NO_CLEAR`).
+    public func dirtyBitmap(_ hwpt: HWPTID, iova: UInt64, length: UInt64, pageSize: UInt64,
+                            clear: Bool = true) throws(IOMMUFDError) -> DirtyBitmap {
+        try fd.dirtyBitmap(hwpt, iova: iova, length: length, pageSize: pageSize, clear: clear)
+    }
+
+    /// IOMMU_HWPT_INVALIDATE of a nested HWPT's caches. Returns how many entries the kernel handled.
+    @discardableResult
+    public func invalidate(_ hwpt: HWPTID, _ request: InvalidationRequest) throws(InvalidationError) -> Int {
+        try fd.invalidate(target: hwpt.rawValue, request)
+    }
+}
+
+extension KernelObject where ID == HWPTID {
+    public func setDirtyTracking(enabled: Bool) throws(IOMMUFDError) {
+        try fd.setDirtyTracking(id, enabled: enabled)
+    }
+
+    public func dirtyBitmap(iova: UInt64, length: UInt64, pageSize: UInt64,
+                            clear: Bool = true) throws(IOMMUFDError) -> DirtyBitmap {
+        try fd.dirtyBitmap(id, iova: iova, length: length, pageSize: pageSize, clear: clear)
+    }
+
+    @discardableResult
+    public func invalidate(_ request: InvalidationRequest) throws(InvalidationError) -> Int {
+        try fd.invalidate(target: id.rawValue, request)
+    }
+}
+
+// MARK: - Dirty tracking
+
+/// What IOMMU_HWPT_GET_DIRTY_BITMAP reported: one bit per page, bit i = `iova + i * pageSize`.
+public struct DirtyBitmap: Sendable, Hashable {
+    public let iova: UInt64
+    public let length: UInt64
+    public let pageSize: UInt64
+    /// The kernel's bitmap, 64 pages per word, least significant bit first.
+    public let bits: [UInt64]
+
+    public init(iova: UInt64, length: UInt64, pageSize: UInt64, bits: [UInt64]) {
+        self.iova = iova
+        self.length = length
+        self.pageSize = pageSize
+        self.bits = bits
+    }
+
+    public var pageCount: Int { pageSize == 0 ? 0 : Int(length / pageSize) }
+
+    /// Whether the page containing `address` is dirty (false outside the range).
+    public func isDirty(_ address: UInt64) -> Bool {
+        guard address >= iova, address - iova < length, pageSize != 0 else { return false }
+        let page = Int((address - iova) / pageSize)
+        return isDirty(page: page)
+    }
+
+    /// Whether page `index` of the range is dirty.
+    public func isDirty(page index: Int) -> Bool {
+        let word = index / 64
+        guard index >= 0, index < pageCount, word < bits.count else { return false }
+        return bits[word] & (1 << UInt64(index % 64)) != 0
+    }
+
+    /// The IOVA of every dirty page, ascending.
+    public var dirtyPages: [UInt64] {
+        (0..<pageCount).filter { isDirty(page: $0) }.map { iova + UInt64($0) * pageSize }
+    }
+
+    public var dirtyCount: Int {
+        (0..<pageCount).reduce(0) { $0 + (isDirty(page: $1) ? 1 : 0) }
+    }
+}
+
+// MARK: - Invalidation
+
+/// One VT-d stage-1 IOTLB invalidation (`iommu_hwpt_vtd_s1_invalidate`).
+public struct VTdStage1Invalidation: Sendable, Hashable {
+    public var addr: UInt64
+    public var npages: UInt64
+    /// Only leaf entries changed (`IOMMU_VTD_INV_FLAGS_LEAF`).
+    public var leaf: Bool
+    public init(addr: UInt64, npages: UInt64, leaf: Bool = false) {
+        self.addr = addr; self.npages = npages; self.leaf = leaf
+    }
+    /// Everything: addr 0, npages U64_MAX.
+    public static let all = VTdStage1Invalidation(addr: 0, npages: .max)
+}
+
+/// One SMMUv3 CMDQ command (`iommu_viommu_arm_smmuv3_invalidate`), words in host order.
+public struct SMMUv3Command: Sendable, Hashable {
+    public var cmd0: UInt64
+    public var cmd1: UInt64
+    public init(_ cmd0: UInt64, _ cmd1: UInt64) { self.cmd0 = cmd0; self.cmd1 = cmd1 }
+}
+
+/// TEST-ONLY: one mock nested-domain IOTLB invalidation (`iommu_hwpt_invalidate_selftest`).
+public struct SelftestInvalidation: Sendable, Hashable {
+    public var iotlbID: UInt32
+    /// `IOMMU_TEST_INVALIDATE_FLAG_ALL`: iotlbID is ignored.
+    public var all: Bool
+    public init(iotlbID: UInt32 = 0, all: Bool = false) { self.iotlbID = iotlbID; self.all = all }
+}
+
+/// The entries of one IOMMU_HWPT_INVALIDATE call.
+public enum InvalidationRequest: Sendable, Hashable {
+    case vtdStage1([VTdStage1Invalidation])
+    /// Sent to a vIOMMU (6.13+).
+    case armSMMUv3([SMMUv3Command])
+    /// TEST-ONLY (mock driver).
+    case selftest([SelftestInvalidation])
+    /// `data` holds `data.count / entryLength` entries of `type`.
+    case raw(type: UInt32, entryLength: Int, data: [UInt8])
+
+    public var dataType: UInt32 {
+        switch self {
+        case .vtdStage1: UInt32(IOMMU_HWPT_INVALIDATE_DATA_VTD_S1.rawValue)
+        case .armSMMUv3: UInt32(IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3.rawValue)
+        case .selftest: UInt32(IOMMU_HWPT_INVALIDATE_DATA_SELFTEST)
+        case .raw(let type, _, _): type
+        }
+    }
+
+    public var entryLength: Int {
+        switch self {
+        case .vtdStage1: MemoryLayout<iommu_hwpt_vtd_s1_invalidate>.size
+        case .armSMMUv3: MemoryLayout<iommu_viommu_arm_smmuv3_invalidate>.size
+        case .selftest: MemoryLayout<iommu_hwpt_invalidate_selftest>.size
+        case .raw(_, let length, _): length
+        }
+    }
+
+    public var count: Int {
+        switch self {
+        case .vtdStage1(let e): e.count
+        case .armSMMUv3(let e): e.count
+        case .selftest(let e): e.count
+        case .raw(_, let length, let data): length > 0 ? data.count / length : 0
+        }
+    }
+
+    /// The entry array as the kernel reads it.
+    public var bytes: [UInt8] {
+        switch self {
+        case .vtdStage1(let entries):
+            return entries.flatMap { e in
+                var s = iommu_hwpt_vtd_s1_invalidate()
+                s.addr = e.addr
+                s.npages = e.npages
+                s.flags = e.leaf ? UInt32(IOMMU_VTD_INV_FLAGS_LEAF.rawValue) : 0
+                return structBytes(s)
+            }
+        case .armSMMUv3(let entries):
+            return entries.flatMap { e in
+                var s = iommu_viommu_arm_smmuv3_invalidate()
+                s.cmd = (e.cmd0.littleEndian, e.cmd1.littleEndian)
+                return structBytes(s)
+            }
+        case .selftest(let entries):
+            return entries.flatMap { e in
+                structBytes(iommu_hwpt_invalidate_selftest(flags: e.all ? UInt32(IOMMU_TEST_INVALIDATE_FLAG_ALL) : 0,
+                                                           iotlb_id: e.iotlbID))
+            }
+        case .raw(_, _, let data):
+            return data
+        }
+    }
+}
+
+/// A failed IOMMU_HWPT_INVALIDATE: the kernel handles entries in order and stops at the
+/// first bad one, reporting how many it handled. `error.argument` names the failing entry.
+public struct InvalidationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let error: IOMMUFDError
+    /// Entries the kernel handled before failing (entries `0..<handled` took effect).
+    public let handled: Int
+    /// Entries sent.
+    public let requested: Int
+
+    /// The 0-based index of the entry that failed, when the failure was an entry's.
+    public var failedIndex: Int? { handled < requested ? handled : nil }
+
+    public var description: String { "\(error) (\(handled) of \(requested) entries handled)" }
+}
+
+// MARK: - ioctls
+
+extension KernelFD {
+    func allocHWPT(device: DeviceID, pt: UInt32, flags: HWPTAllocFlags, fault: FaultQueueID?,
+                   data: HWPTData?) throws(IOMMUFDError) -> HWPT {
+        if flags.contains(.faultIDValid) && fault == nil {
+            throw .invalid(.hwptAlloc, argument: "fault_id", "FAULT_ID_VALID needs a fault queue id")
+        }
+        var cmd = iommu_hwpt_alloc()
+        cmd.size = UInt32(MemoryLayout<iommu_hwpt_alloc>.size)
+        cmd.flags = flags.union(fault == nil ? [] : .faultIDValid).rawValue
+        cmd.dev_id = device.rawValue
+        cmd.pt_id = pt
+        cmd.fault_id = fault?.rawValue ?? 0
+        let bytes = data?.bytes ?? []
+        cmd.data_type = data?.type ?? UInt32(IOMMU_HWPT_DATA_NONE.rawValue)
+        cmd.data_len = UInt32(bytes.count)
+        try withArrayBuffer(bytes) { (buf) throws(IOMMUFDError) in
+            cmd.data_uptr = bytes.isEmpty ? 0 : userPointer(buf.baseAddress)
+            try perform(.hwptAlloc, &cmd)
+        }
+        return HWPT(id: HWPTID(rawValue: cmd.out_hwpt_id), fd: self)
+    }
+
+    func setDirtyTracking(_ hwpt: HWPTID, enabled: Bool) throws(IOMMUFDError) {
+        var cmd = iommu_hwpt_set_dirty_tracking()
+        cmd.size = UInt32(MemoryLayout<iommu_hwpt_set_dirty_tracking>.size)
+        cmd.flags = enabled ? UInt32(IOMMU_HWPT_DIRTY_TRACKING_ENABLE.rawValue) : 0
+        cmd.hwpt_id = hwpt.rawValue
+        try perform(.hwptSetDirtyTracking, &cmd, argumentName: "hwpt_id")
+    }
+
+    func dirtyBitmap(_ hwpt: HWPTID, iova: UInt64, length: UInt64, pageSize: UInt64,
+                     clear: Bool) throws(IOMMUFDError) -> DirtyBitmap {
+        let pages = try validateDirtyRange(.hwptGetDirtyBitmap, iova: iova, length: length, pageSize: pageSize)
+        var cmd = iommu_hwpt_get_dirty_bitmap()
+        cmd.size = UInt32(MemoryLayout<iommu_hwpt_get_dirty_bitmap>.size)
+        cmd.hwpt_id = hwpt.rawValue
+        cmd.flags = clear ? 0 : UInt32(IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR.rawValue)
+        cmd.iova = iova
+        cmd.length = length
+        cmd.page_size = pageSize
+        // The kernel only sets bits, so the buffer starts zeroed.
+        let words = [UInt64](repeating: 0, count: (pages + 63) / 64)
+        let bits = try withArrayBuffer(words) { (buf) throws(IOMMUFDError) in
+            cmd.data = userPointer(buf.baseAddress)
+            try perform(.hwptGetDirtyBitmap, &cmd)
+            return Array(buf)
+        }
+        return DirtyBitmap(iova: iova, length: length, pageSize: pageSize, bits: bits)
+    }
+
+    func invalidate(target: UInt32, _ request: InvalidationRequest) throws(InvalidationError) -> Int {
+        let count = request.count
+        let entryLength = request.entryLength
+        let bytes = request.bytes
+        if entryLength <= 0 || bytes.count != count * entryLength {
+            throw InvalidationError(error: .invalid(.hwptInvalidate, argument: "entry_len",
+                                                    "entry length \(entryLength) does not divide \(bytes.count) data bytes"),
+                                    handled: 0, requested: count)
+        }
+        var cmd = iommu_hwpt_invalidate()
+        cmd.size = UInt32(MemoryLayout<iommu_hwpt_invalidate>.size)
+        cmd.hwpt_id = target
+        cmd.data_type = request.dataType
+        cmd.entry_len = UInt32(entryLength)
+        cmd.entry_num = UInt32(count)
+        do throws(IOMMUFDError) {
+            try withArrayBuffer(bytes) { (buf) throws(IOMMUFDError) in
+                cmd.data_uptr = count == 0 ? 0 : userPointer(buf.baseAddress)
+                try perform(.hwptInvalidate, &cmd)
+            }
+        } catch {
+            // entry_num comes back as the number handled, even on failure.
+            let handled = min(Int(cmd.entry_num), count)
+            let where_ = handled < count
+                ? "entry \(handled) of \(count) (0-based; \(handled) handled)"
+                : "hwpt_id (\(handled) of \(count) handled)"
+            let tagged = IOMMUFDError(ioctl: error.ioctl, errno: error.errno, origin: error.origin,
+                                      argument: where_, meaning: error.meaning)
+            throw InvalidationError(error: tagged, handled: handled, requested: count)
+        }
+        return Int(cmd.entry_num)
+    }
+}
+
+/// Zero, misaligned or wrapping ranges, and page sizes that are not powers of two.
+/// Returns the page count.
+func validateDirtyRange(_ request: IoctlRequest, iova: UInt64, length: UInt64,
+                        pageSize: UInt64) throws(IOMMUFDError) -> Int {
+    if pageSize == 0 { throw .invalid(request, argument: "page_size", "page size is zero") }
+    if pageSize & (pageSize - 1) != 0 {
+        throw .invalid(request, argument: "page_size", "page size 0x\(String(pageSize, radix: 16)) is not a power of two")
+    }
+    if length == 0 { throw .invalid(request, argument: "length", "length is zero") }
+    if iova % pageSize != 0 { throw .invalid(request, argument: "iova", "iova is not a multiple of the page size") }
+    if length % pageSize != 0 { throw .invalid(request, argument: "length", "length is not a multiple of the page size") }
+    if iova.addingReportingOverflow(length - 1).overflow {
+        throw .invalid(request, argument: "iova", "iova + length wraps past 2^64", errno: .overflow)
+    }
+    let pages = length / pageSize
+    // 2^34 pages is a 2 GiB bitmap: surely a mistake, and allocating it would hurt.
+    if pages > 1 << 34 { throw .invalid(request, argument: "length", "bitmap of \(pages) pages is too large") }
+    return Int(pages)
+}
+
+/// A C struct's bytes.
+func structBytes<T>(_ value: T) -> [UInt8] {
+    withUnsafeBytes(of: value) { Array($0) }
+}
+
+// MARK: - Trace fields
+
+extension iommu_hwpt_alloc: TraceableArgument {
+    public var traceFields: [TraceField] {
+        [TraceField("size", size), TraceField("flags", hex: flags), TraceField("dev_id", dev_id),
+         TraceField("pt_id", pt_id), TraceField("out_hwpt_id", out_hwpt_id), TraceField("data_type", hex: data_type),
+         TraceField("data_len", data_len), TraceField("data_uptr", hex: data_uptr), TraceField("fault_id", fault_id)]
+    }
+}
+
+extension iommu_hwpt_set_dirty_tracking: TraceableArgument {
+    public var traceFields: [TraceField] {
+        [TraceField("size", size), TraceField("flags", hex: flags), TraceField("hwpt_id", hwpt_id)]
+    }
+}
+
+extension iommu_hwpt_get_dirty_bitmap: TraceableArgument {
+    public var traceFields: [TraceField] {
+        [TraceField("size", size), TraceField("hwpt_id", hwpt_id), TraceField("flags", hex: flags),
+         TraceField("iova", hex: iova), TraceField("length", hex: length), TraceField("page_size", hex: page_size),
+         TraceField("data", hex: data)]
+    }
+}
+
+extension iommu_hwpt_invalidate: TraceableArgument {
+    public var traceFields: [TraceField] {
+        [TraceField("size", size), TraceField("hwpt_id", hwpt_id), TraceField("data_uptr", hex: data_uptr),
+         TraceField("data_type", hex: data_type), TraceField("entry_len", entry_len),
+         TraceField("entry_num", entry_num)]
+    }
+}
