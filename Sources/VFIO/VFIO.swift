@@ -1,1 +1,0 @@
-// VFIO module: see the object files.
