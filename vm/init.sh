@@ -16,7 +16,7 @@ mount -t tmpfs tmpfs /tmp
 echo 64 > /proc/sys/vm/nr_hugepages
 # fail-nth tests would otherwise print a stack trace per injected failure,
 # which the host's log scan would report as a kernel problem.
-for f in failslab fail_page_alloc; do
+for f in failslab fail_page_alloc fail_iommufd; do
   [ -w /sys/kernel/debug/$f/verbose ] && echo 0 > /sys/kernel/debug/$f/verbose
 done
 

@@ -52,6 +52,6 @@ done
 find "$stage" -exec touch -h -d @0 {} +
 mkdir -p "$(dirname "$out")"
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
-  cpio --quiet -o -H newc -R 0:0 --reproducible) | gzip -n -6 > "$out.tmp"
+  cpio --quiet -o -H newc -R 0:0 --reproducible) | gzip -n -1 > "$out.tmp"
 mv "$out.tmp" "$out"
 echo "mkinitramfs: $out ($(stat -c %s "$out") bytes, ${#bins[@]} extra binaries)" >&2

@@ -8,7 +8,7 @@ COMMON_QEMU_ARGS=(
   -device edu,addr=10.0,dma_mask=0xffffffffffffffff
   -device edu,addr=11.0,dma_mask=0xffffffffffffffff
   -device e1000e,addr=12.0
-  -blockdev null-co,node-name=nvme0,size=64M
+  -blockdev null-co,node-name=nvme0,size=67108864
   -device nvme,addr=13.0,serial=swiftiommufd,drive=nvme0
 )
 COMMON_KERNEL_ARGS="console=ttyS0 rdinit=/init panic=-1"
