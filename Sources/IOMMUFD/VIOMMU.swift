@@ -1,0 +1,59 @@
+import CIOMMUFD
+import SystemPackage
+
+/// `iommu_viommu_type`.
+public struct VIOMMUType: RawRepresentable, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// The core's own vIOMMU (caches nothing driver-specific). The C constant is `IOMMU_VIOMMU_TYPE_DEFAULT`.
+    public static let `default` = VIOMMUType(rawValue: UInt32(IOMMU_VIOMMU_TYPE_DEFAULT.rawValue))
+    /// The C constant is `IOMMU_VIOMMU_TYPE_ARM_SMMUV3`.
+    public static let armSMMUv3 = VIOMMUType(rawValue: UInt32(IOMMU_VIOMMU_TYPE_ARM_SMMUV3.rawValue))
+    /// The C constant is `IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV` (6.17+).
+    public static let tegra241CMDQV = VIOMMUType(rawValue: UInt32(IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV.rawValue))
+    /// TEST-ONLY: the mock driver's vIOMMU (`IOMMU_VIOMMU_TYPE_SELFTEST`).
+    public static let selftest = VIOMMUType(rawValue: UInt32(IOMMU_VIOMMU_TYPE_SELFTEST))
+}
+
+extension IOMMUFD {
+    /// IOMMU_VIOMMU_ALLOC (6.13+): a vIOMMU for `device` over the nest-parent HWPT `parent`.
+    public func allocVIOMMU(type: VIOMMUType, device: DeviceID, parent: HWPTID) throws(IOMMUFDError) -> VIOMMU {
+        var none: [UInt8] = []
+        return try allocVIOMMU(type: type, device: device, parent: parent, data: &none)
+    }
+
+    /// IOMMU_VIOMMU_ALLOC with driver data (6.17+). The kernel may write results back
+    /// into `data` (e.g. Tegra241 CMDQV mmap offset and length).
+    public func allocVIOMMU(type: VIOMMUType, device: DeviceID, parent: HWPTID,
+                            data: inout [UInt8]) throws(IOMMUFDError) -> VIOMMU {
+        var cmd = iommu_viommu_alloc()
+        cmd.size = UInt32(MemoryLayout<iommu_viommu_alloc>.size)
+        cmd.type = type.rawValue
+        cmd.dev_id = device.rawValue
+        cmd.hwpt_id = parent.rawValue
+        cmd.data_len = UInt32(data.count)
+        let count = data.count
+        data = try withArrayBuffer(data) { (buf) throws(IOMMUFDError) in
+            cmd.data_uptr = count == 0 ? 0 : userPointer(buf.baseAddress)
+            try fd.perform(.viommuAlloc, &cmd)
+            return Array(buf)
+        }
+        return VIOMMU(id: VIOMMUID(rawValue: cmd.out_viommu_id), fd: fd)
+    }
+}
+
+extension KernelObject where ID == VIOMMUID {
+    /// IOMMU_HWPT_INVALIDATE sent to a vIOMMU (6.13+): invalidations that name vDEVICEs.
+    @discardableResult
+    public func invalidate(_ request: InvalidationRequest) throws(InvalidationError) -> Int {
+        try fd.invalidate(target: id.rawValue, request)
+    }
+}
+
+extension iommu_viommu_alloc: TraceableArgument {
+    public var traceFields: [TraceField] {
+        [TraceField("size", size), TraceField("flags", hex: flags), TraceField("type", hex: type),
+         TraceField("dev_id", dev_id), TraceField("hwpt_id", hwpt_id), TraceField("out_viommu_id", out_viommu_id),
+         TraceField("data_len", data_len), TraceField("data_uptr", hex: data_uptr)]
+    }
+}
