@@ -197,3 +197,70 @@ extension IOAS {
         }
     }
 }
+
+// MARK: - Trace fields (IOMMU_IOAS_*, and DESTROY/OPTION/CHANGE_PROCESS, which IOAS owners issue)
+
+extension iommu_ioas_alloc: TraceableArgument {
+    public var traceFields: [TraceField] {
+        [TraceField("size", size), TraceField("flags", hex: flags), TraceField("out_ioas_id", out_ioas_id)]
+    }
+}
+
+extension iommu_ioas_map: TraceableArgument {
+    public var traceFields: [TraceField] {
+        [TraceField("size", size), TraceField("flags", hex: flags), TraceField("ioas_id", ioas_id),
+         TraceField("user_va", hex: user_va), TraceField("length", hex: length), TraceField("iova", hex: iova)]
+    }
+}
+
+extension iommu_ioas_map_file: TraceableArgument {
+    public var traceFields: [TraceField] {
+        [TraceField("size", size), TraceField("flags", hex: flags), TraceField("ioas_id", ioas_id),
+         TraceField("fd", fd), TraceField("start", hex: start), TraceField("length", hex: length),
+         TraceField("iova", hex: iova)]
+    }
+}
+
+extension iommu_ioas_unmap: TraceableArgument {
+    public var traceFields: [TraceField] {
+        [TraceField("size", size), TraceField("ioas_id", ioas_id), TraceField("iova", hex: iova),
+         TraceField("length", hex: length)]
+    }
+}
+
+extension iommu_ioas_copy: TraceableArgument {
+    public var traceFields: [TraceField] {
+        [TraceField("size", size), TraceField("flags", hex: flags), TraceField("dst_ioas_id", dst_ioas_id),
+         TraceField("src_ioas_id", src_ioas_id), TraceField("length", hex: length),
+         TraceField("dst_iova", hex: dst_iova), TraceField("src_iova", hex: src_iova)]
+    }
+}
+
+extension iommu_ioas_iova_ranges: TraceableArgument {
+    public var traceFields: [TraceField] {
+        [TraceField("size", size), TraceField("ioas_id", ioas_id), TraceField("num_iovas", num_iovas),
+         TraceField("allowed_iovas", hex: allowed_iovas), TraceField("out_iova_alignment", hex: out_iova_alignment)]
+    }
+}
+
+extension iommu_ioas_allow_iovas: TraceableArgument {
+    public var traceFields: [TraceField] {
+        [TraceField("size", size), TraceField("ioas_id", ioas_id), TraceField("num_iovas", num_iovas),
+         TraceField("allowed_iovas", hex: allowed_iovas)]
+    }
+}
+
+extension iommu_ioas_change_process: TraceableArgument {
+    public var traceFields: [TraceField] { [TraceField("size", size)] }
+}
+
+extension iommu_destroy: TraceableArgument {
+    public var traceFields: [TraceField] { [TraceField("size", size), TraceField("id", id)] }
+}
+
+extension iommu_option: TraceableArgument {
+    public var traceFields: [TraceField] {
+        [TraceField("size", size), TraceField("option_id", option_id), TraceField("op", op),
+         TraceField("object_id", object_id), TraceField("val64", hex: val64)]
+    }
+}
