@@ -1,2 +1,0 @@
-import IOMMUFDCtlKit
-print("iommufdctl: not yet")
