@@ -12,6 +12,12 @@ public struct MockDomain: Sendable, Hashable {
     public let hwptID: HWPTID
     /// The bound device, usable wherever a VFIO device id is (HWPT_ALLOC, GET_HW_INFO...).
     public let deviceID: DeviceID
+
+    public init(stdevID: MockStdevID, hwptID: HWPTID, deviceID: DeviceID) {
+        self.stdevID = stdevID
+        self.hwptID = hwptID
+        self.deviceID = deviceID
+    }
 }
 
 /// TEST-ONLY: `mock_domain_flags.dev_flags`.
