@@ -1,8 +1,9 @@
 import Glibc
 import IOMMUFD
 import SystemPackage
+import VFIO
 
-/// Minimal sysfs reading for PCI devices (until VFIO's `PCIDevice.all()` lands; then this forwards to it).
+/// A PCI device as `devices` prints it (from VFIO's `PCIDevice`).
 public struct PCIDeviceInfo: Sendable, Equatable, Encodable {
     public let address: String
     public let vendor: String
@@ -24,43 +25,32 @@ public struct PCIDeviceInfo: Sendable, Equatable, Encodable {
 }
 
 public enum PCIDevices {
-    public static let sysfsRoot = "/sys/bus/pci/devices"
-
     /// `00:03.0` → `0000:00:03.0`.
     public static func normalize(_ bdf: String) -> String {
         bdf.split(separator: ":").count == 2 ? "0000:" + bdf : bdf
     }
 
     public static func all() -> [PCIDeviceInfo] {
-        listDirectory(sysfsRoot).sorted().map(info(for:))
+        PCIDevice.all().sorted { $0.address < $1.address }.map(info(from:))
     }
 
-    public static func info(for address: String) -> PCIDeviceInfo {
-        let dir = "\(sysfsRoot)/\(address)"
-        let group = readLink("\(dir)/iommu_group").flatMap { Int($0.split(separator: "/").last ?? "") }
-        let iommuLink = readLink("\(dir)/iommu")
-        var model: String?
-        if let iommuLink {
-            let iommuName = String(iommuLink.split(separator: "/").last ?? "")
-            // /sys/class/iommu/dmar0 → intel-iommu; ivhd0 → amd-iommu; virtio → virtio-iommu.
-            if iommuName.hasPrefix("dmar") { model = "intel-iommu (\(iommuName))" }
-            else if iommuName.hasPrefix("ivhd") { model = "amd-iommu (\(iommuName))" }
-            else if iommuLink.contains("virtio") { model = "virtio-iommu (\(iommuName))" }
-            else if iommuName.contains("smmu") { model = "arm-smmu (\(iommuName))" }
-            else { model = iommuName }
+    public static func info(from d: PCIDevice) -> PCIDeviceInfo {
+        func h(_ v: some BinaryInteger, _ w: Int) -> String {
+            let s = String(v, radix: 16)
+            return "0x" + String(repeating: "0", count: max(0, w - s.count)) + s
         }
-        let groupType = group.flatMap { readFile("/sys/kernel/iommu_groups/\($0)/type") }
-        let cdev = listDirectory("\(dir)/vfio-dev").first(where: { $0.hasPrefix("vfio") }).map { "/dev/vfio/devices/\($0)" }
         return PCIDeviceInfo(
-            address: address,
-            vendor: readFile("\(dir)/vendor") ?? "?",
-            device: readFile("\(dir)/device") ?? "?",
-            classCode: readFile("\(dir)/class") ?? "?",
-            driver: readLink("\(dir)/driver").map { String($0.split(separator: "/").last ?? "") },
-            iommuGroup: group, vfioCdev: cdev, iommuModel: model, groupType: groupType)
+            address: d.address, vendor: h(d.vendor, 4), device: h(d.device, 4), classCode: h(d.classCode, 6),
+            driver: d.driver, iommuGroup: d.iommuGroup, vfioCdev: d.vfioCdevPath,
+            iommuModel: d.iommuModel.map { m in d.iommu.map { "\(m) (\($0))" } ?? m },
+            groupType: d.iommuGroup.flatMap { readFile("/sys/kernel/iommu_groups/\($0)/type") })
     }
 
-    /// The VFIO cdev for a path or a PCI address.
+    public static func info(for address: String) throws(IOMMUFDError) -> PCIDeviceInfo {
+        info(from: try PCIDevice.find(normalize(address)))
+    }
+
+    /// The VFIO cdev for a path, a PCI address, or `auto` (the first cdev).
     public static func cdevPath(for pathOrBDF: String) throws(IOMMUFDError) -> String {
         if pathOrBDF.hasPrefix("/") { return pathOrBDF }
         if pathOrBDF == "auto" {
@@ -71,34 +61,13 @@ public enum PCIDevices {
             return "/dev/vfio/devices/\(first)"
         }
         let bdf = normalize(pathOrBDF)
-        let info = info(for: bdf)
-        guard let cdev = info.vfioCdev else {
-            let why = info.vendor == "?" ? "no PCI device \(bdf)"
-                : "\(bdf) has no VFIO cdev (driver: \(info.driver ?? "none")); run `iommufdctl bind \(bdf)` first"
+        let d = try PCIDevice.find(bdf)
+        guard let cdev = d.vfioCdevPath else {
             throw IOMMUFDError(ioctl: "open(\(bdf))", errno: .noSuchFileOrDirectory, origin: .system(call: "open"),
-                               argument: "device", meaning: why)
+                               argument: "device",
+                               meaning: "\(bdf) has no VFIO cdev (driver: \(d.driver ?? "none")); run `iommufdctl bind \(bdf)` first")
         }
         return cdev
-    }
-
-    /// Binds to vfio-pci through driver_override + drivers_probe.
-    public static func bindToVFIO(_ bdf: String) throws(IOMMUFDError) {
-        let bdf = normalize(bdf)
-        let dir = "\(sysfsRoot)/\(bdf)"
-        if let driver = readLink("\(dir)/driver").map({ String($0.split(separator: "/").last ?? "") }) {
-            if driver == "vfio-pci" { return }
-            try writeFile("\(dir)/driver/unbind", bdf)
-        }
-        try writeFile("\(dir)/driver_override", "vfio-pci")
-        try writeFile("/sys/bus/pci/drivers_probe", bdf)
-    }
-
-    /// Unbinds from its driver and clears driver_override.
-    public static func unbind(_ bdf: String) throws(IOMMUFDError) {
-        let bdf = normalize(bdf)
-        let dir = "\(sysfsRoot)/\(bdf)"
-        if readLink("\(dir)/driver") != nil { try writeFile("\(dir)/driver/unbind", bdf) }
-        try writeFile("\(dir)/driver_override", "\n")
     }
 
     // MARK: - small file helpers
@@ -115,22 +84,6 @@ public enum PCIDevices {
             out += chunk[0..<n]
         }
         return String(decoding: out, as: UTF8.self).trimmingWhitespace().trimmingNewlines()
-    }
-
-    static func writeFile(_ path: String, _ text: String) throws(IOMMUFDError) {
-        let fd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system("open", Errno(rawValue: errno), on: path) }
-        defer { Glibc.close(fd) }
-        let bytes = Array(text.utf8)
-        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, bytes.count) }
-        if n < 0 { throw .system("write", Errno(rawValue: errno), on: path) }
-    }
-
-    static func readLink(_ path: String) -> String? {
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink(path, &buf, 4095)
-        guard n > 0 else { return nil }
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     public static func listDirectory(_ path: String) -> [String] {

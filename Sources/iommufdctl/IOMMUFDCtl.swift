@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import IOMMUFD
 import IOMMUFDCtlKit
+import VFIO
 
 @main
 struct IOMMUFDCtl: ParsableCommand {
@@ -88,38 +89,38 @@ struct Devices: ParsableCommand {
 }
 
 struct Bind: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Bind a PCI device to vfio-pci (driver_override + drivers_probe).")
+    static let configuration = CommandConfiguration(abstract: "Bind a PCI device to vfio-pci.")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "PCI address, e.g. 0000:00:03.0") var bdf: String
 
     func run() throws {
         do throws(IOMMUFDError) {
-            try PCIDevices.bindToVFIO(bdf)
+            let d = try PCIDevice.find(PCIDevices.normalize(bdf)).bindToVFIO()
+            let info = PCIDevices.info(from: d)
+            global.out.print(global.json ? Format.json(info) : Format.devices([info]))
         } catch {
             global.out.print(global.json ? Format.json(StepResult.ErrorInfo(error)) : "bind \(bdf): \(error)")
             throw ExitCode.failure
         }
-        let info = PCIDevices.info(for: PCIDevices.normalize(bdf))
-        global.out.print(global.json ? Format.json(info) : Format.devices([info]))
     }
 }
 
 struct Unbind: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Unbind a PCI device from its driver and clear driver_override.")
+    static let configuration = CommandConfiguration(abstract: "Unbind a PCI device from vfio-pci and let its default driver probe it.")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "PCI address, e.g. 0000:00:03.0") var bdf: String
 
     func run() throws {
         do throws(IOMMUFDError) {
-            try PCIDevices.unbind(bdf)
+            let d = try PCIDevice.find(PCIDevices.normalize(bdf)).unbindFromVFIO()
+            let info = PCIDevices.info(from: d)
+            global.out.print(global.json ? Format.json(info) : Format.devices([info]))
         } catch {
             global.out.print(global.json ? Format.json(StepResult.ErrorInfo(error)) : "unbind \(bdf): \(error)")
             throw ExitCode.failure
         }
-        let info = PCIDevices.info(for: PCIDevices.normalize(bdf))
-        global.out.print(global.json ? Format.json(info) : Format.devices([info]))
     }
 }
 
