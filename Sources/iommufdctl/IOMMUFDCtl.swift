@@ -231,7 +231,10 @@ struct Run: ParsableCommand {
         guard let text = PCIDevices.readFile(path).map({ $0 + "\n" }) else {
             // Fall back to a built-in example of the same name, for hosts that only carry the binary.
             let base = String(path.split(separator: "/").last ?? "")
-            if let text = Examples.named(base) { return (base, text) }
+            if let text = Examples.named(base) {
+                Console(fd: 2).print("note: cannot read \(path); running the built-in example '\(base)'")
+                return (base, text)
+            }
             throw ValidationError("cannot read \(path)")
         }
         return (String(path.split(separator: "/").last ?? Substring(path)), text)
