@@ -10,6 +10,7 @@
  * against the real 6.12 headers; keep both in sync when adding items.
  */
 #include <errno.h>
+#include <sys/mman.h>
 #include <sys/ioctl.h>
 
 #include "CIOMMUFD.h"
@@ -181,4 +182,9 @@ int ciommufd_ioctl(int fd, unsigned long request, void *arg)
 int ciommufd_errno(void)
 {
 	return errno;
+}
+
+int ciommufd_memfd_create(const char *name, unsigned int flags)
+{
+	return memfd_create(name, flags);
 }

@@ -33,6 +33,9 @@ int ciommufd_ioctl(int fd, unsigned long request, void *arg);
 /* The calling thread's errno. */
 int ciommufd_errno(void);
 
+/* memfd_create(2): glibc declares it only under _GNU_SOURCE, which Swift's Glibc module lacks. */
+int ciommufd_memfd_create(const char *name, unsigned int flags);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,6 +3,7 @@ public enum Catalog {
     public static var all: [ConformanceCase] {
         var cases: [ConformanceCase] = []
         cases += GenericCases.all
+        cases += DMACases.all
         return cases
     }
 
