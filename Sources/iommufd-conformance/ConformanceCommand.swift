@@ -51,7 +51,7 @@ struct Run: ParsableCommand {
             case .skip: print("ok \(i + 1) \(label) # SKIP \(r.reason)")
             case .fail: print("not ok \(i + 1) \(label) (\(r.ms) ms)\n# \(r.reason)")
             }
-            fflush(stdout)
+            fflush(nil)
         }
         let counts = Reports.counts(results)
         print("# \(name): \(counts.pass) passed, \(counts.fail) failed, \(counts.skip) skipped")
