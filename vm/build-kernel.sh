@@ -52,6 +52,8 @@ flock 9
 if [ -f "$out/bzImage" ]; then echo "$out/bzImage"; exit 0; fi
 
 build="$out.build"   # out-of-tree objects: the source tree stays clean
+# Same inputs, same bzImage: no build date/user/host baked into the version.
+export KBUILD_BUILD_TIMESTAMP="1970-01-01 00:00:00 UTC" KBUILD_BUILD_USER=swift-iommufd KBUILD_BUILD_HOST=vm
 rm -rf "$build"; mkdir -p "$build"
 start=$(date +%s)
 log "configuring $src (tinyconfig + $frag) in $build"

@@ -9,6 +9,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/swift-iommufd-selftest.XXXXXX")
+export TMPDIR="$work"   # vm-run's kept work dirs (failure cases) land here too
 kernel=$("$repo/vm/build-kernel.sh")
 "$repo/vm/mkinitramfs.sh" --out "$work/initramfs.cpio.gz"
 failed=0
