@@ -4,6 +4,7 @@ public enum Catalog {
         var cases: [ConformanceCase] = []
         cases += GenericCases.all
         cases += DMACases.all
+        cases += IOASCases.all
         return cases
     }
 

@@ -1,0 +1,375 @@
+// Shared plumbing for the mock-domain, IOAS, fail-nth and privilege cases: the
+// 6.12 selftest constants, mmap'ed buffers, raw ioctl helpers that bypass the
+// library's client-side validation (so the KERNEL answers), and the fixtures with
+// the selftest's teardown (close, reopen, MD_CHECK_REFS == 0 over the buffers).
+import CIOMMUFD
+import Glibc
+import IOMMUFD
+import SystemPackage
+
+enum MS {
+    static let page = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+    /// MOCK_IO_PAGE_SIZE: PAGE_SIZE / 2 (selftest.c:46).
+    static var mockPage: UInt64 { page / 2 }
+    static let mockHugePage: UInt64 = 512 * (UInt64(sysconf(Int32(_SC_PAGESIZE))) / 2)
+    static let apertureStart: UInt64 = 1 << 24
+    static let apertureLast: UInt64 = (1 << 31) - 1
+    static let hugePage: UInt64 = 2 << 20
+    static let read = UInt32(IOMMU_IOAS_MAP_READABLE.rawValue)
+    static let write = UInt32(IOMMU_IOAS_MAP_WRITEABLE.rawValue)
+    static let rw = read | write
+    static let fixed = UInt32(IOMMU_IOAS_MAP_FIXED_IOVA.rawValue)
+    static let defaultMemoryLimit: UInt32 = 65536
+    /// The selftest's BUFFER_SIZE.
+    static var bufferSize: Int { Int(page) * 16 }
+}
+
+/// An mmap'ed MAP_SHARED anonymous buffer (optionally hugetlb, optionally aligned), unmapped on deinit.
+final class MBuf {
+    let base: UnsafeMutableRawPointer
+    let count: Int
+
+    init(base: UnsafeMutableRawPointer, count: Int) { self.base = base; self.count = count }
+
+    static func make(_ count: Int, hugetlb: Bool = false, align: Int = 0) -> MBuf? {
+        let flags = MAP_SHARED | MAP_ANONYMOUS | (hugetlb ? (MAP_HUGETLB | MAP_POPULATE) : 0)
+        if align > 0 {
+            guard let reserve = mmap(nil, count + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+                  Int(bitPattern: reserve) != -1 else { return nil }
+            let start = UInt(bitPattern: reserve)
+            let aligned = (start + UInt(align) - 1) & ~(UInt(align) - 1)
+            guard let p = mmap(UnsafeMutableRawPointer(bitPattern: aligned), count, PROT_READ | PROT_WRITE,
+                               flags | MAP_FIXED, -1, 0), Int(bitPattern: p) != -1 else {
+                munmap(reserve, count + align)
+                return nil
+            }
+            if aligned > start { munmap(reserve, Int(aligned - start)) }
+            let tail = aligned + UInt(count), end = start + UInt(count + align)
+            if end > tail { munmap(UnsafeMutableRawPointer(bitPattern: tail), Int(end - tail)) }
+            return MBuf(base: p, count: count)
+        }
+        guard let p = mmap(nil, count, PROT_READ | PROT_WRITE, flags, -1, 0), Int(bitPattern: p) != -1 else { return nil }
+        return MBuf(base: p, count: count)
+    }
+
+    var va: UInt64 { UInt64(UInt(bitPattern: base)) }
+    var raw: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: base, count: count) }
+    func at(_ offset: Int) -> UInt64 { va + UInt64(offset) }
+
+    func fill(seed: UInt32 = 1) {
+        var x = seed | 1
+        for i in 0..<count {
+            x = x &* 1_103_515_245 &+ 12345
+            base.storeBytes(of: UInt8(truncatingIfNeeded: x >> 16), toByteOffset: i, as: UInt8.self)
+        }
+    }
+
+    deinit { munmap(base, count) }
+}
+
+/// Buffer that ctx failures can report on.
+func needBuffer(_ count: Int, hugetlb: Bool = false, align: Int = 0) throws -> MBuf {
+    guard let b = MBuf.make(count, hugetlb: hugetlb, align: align) else {
+        if hugetlb { throw CaseSkip("mmap of \(count) bytes of hugetlb memory failed (no free huge pages)") }
+        throw CaseFailure("mmap of \(count) bytes failed: errno \(errno)")
+    }
+    return b
+}
+
+// MARK: - Raw ioctls (no client-side validation)
+
+extension KernelFD {
+    func cfAllocIOAS() throws(IOMMUFDError) -> UInt32 {
+        var cmd = iommu_ioas_alloc()
+        cmd.size = UInt32(MemoryLayout<iommu_ioas_alloc>.size)
+        try perform(.ioasAlloc, &cmd)
+        return cmd.out_ioas_id
+    }
+
+    @discardableResult
+    func cfMap(_ ioas: UInt32, va: UInt64, length: UInt64, iova: UInt64? = nil,
+               flags: UInt32 = MS.rw) throws(IOMMUFDError) -> UInt64 {
+        var cmd = iommu_ioas_map()
+        cmd.size = UInt32(MemoryLayout<iommu_ioas_map>.size)
+        cmd.flags = flags | (iova == nil ? 0 : MS.fixed)
+        cmd.ioas_id = ioas
+        cmd.user_va = va
+        cmd.length = length
+        cmd.iova = iova ?? 0
+        try perform(.ioasMap, &cmd)
+        return cmd.iova
+    }
+
+    @discardableResult
+    func cfUnmap(_ ioas: UInt32, iova: UInt64, length: UInt64) throws(IOMMUFDError) -> UInt64 {
+        var cmd = iommu_ioas_unmap()
+        cmd.size = UInt32(MemoryLayout<iommu_ioas_unmap>.size)
+        cmd.ioas_id = ioas
+        cmd.iova = iova
+        cmd.length = length
+        try perform(.ioasUnmap, &cmd)
+        return cmd.length
+    }
+
+    @discardableResult
+    func cfCopy(dst: UInt32, src: UInt32, srcIOVA: UInt64, length: UInt64, dstIOVA: UInt64? = nil,
+                flags: UInt32 = MS.rw) throws(IOMMUFDError) -> UInt64 {
+        var cmd = iommu_ioas_copy()
+        cmd.size = UInt32(MemoryLayout<iommu_ioas_copy>.size)
+        cmd.flags = flags | (dstIOVA == nil ? 0 : MS.fixed)
+        cmd.dst_ioas_id = dst
+        cmd.src_ioas_id = src
+        cmd.length = length
+        cmd.dst_iova = dstIOVA ?? 0
+        cmd.src_iova = srcIOVA
+        try perform(.ioasCopy, &cmd)
+        return cmd.dst_iova
+    }
+
+    /// IOVA_RANGES with a fixed capacity. On EMSGSIZE the kernel still writes num_iovas;
+    /// the struct is returned through `out` either way.
+    func cfIOVARanges(_ ioas: UInt32, capacity: Int, out: inout iommu_ioas_iova_ranges,
+                      ranges: inout [iommu_iova_range]) throws(IOMMUFDError) {
+        out = iommu_ioas_iova_ranges()
+        out.size = UInt32(MemoryLayout<iommu_ioas_iova_ranges>.size)
+        out.ioas_id = ioas
+        out.num_iovas = UInt32(capacity)
+        let storage = [iommu_iova_range](repeating: iommu_iova_range(), count: max(capacity, 1))
+        var cmd = out
+        var result: Result<Void, IOMMUFDError> = .success(())
+        let got: [iommu_iova_range] = try withArrayBuffer(storage) { (buf) throws(IOMMUFDError) in
+            cmd.allowed_iovas = userPointer(buf.baseAddress)
+            do throws(IOMMUFDError) { try perform(.ioasIOVARanges, &cmd) } catch { result = .failure(error) }
+            return Array(buf)
+        }
+        out = cmd
+        ranges = got
+        try result.get()
+    }
+
+    func cfAllow(_ ioas: UInt32, _ ranges: [(UInt64, UInt64)]) throws(IOMMUFDError) {
+        let storage = ranges.map { iommu_iova_range(start: $0.0, last: $0.1) }
+        var cmd = iommu_ioas_allow_iovas()
+        cmd.size = UInt32(MemoryLayout<iommu_ioas_allow_iovas>.size)
+        cmd.ioas_id = ioas
+        cmd.num_iovas = UInt32(ranges.count)
+        try withArrayBuffer(storage) { (buf) throws(IOMMUFDError) in
+            cmd.allowed_iovas = ranges.isEmpty ? 0 : userPointer(buf.baseAddress)
+            try perform(.ioasAllowIOVAs, &cmd)
+        }
+    }
+
+    func cfHWPTAlloc(dev: UInt32, pt: UInt32, flags: UInt32 = 0, dataType: UInt32 = 0, data: [UInt8] = [],
+                     dataLen: UInt32? = nil, nullData: Bool = false, faultID: UInt32 = 0) throws(IOMMUFDError) -> UInt32 {
+        var cmd = iommu_hwpt_alloc()
+        cmd.size = UInt32(MemoryLayout<iommu_hwpt_alloc>.size)
+        cmd.flags = flags
+        cmd.dev_id = dev
+        cmd.pt_id = pt
+        cmd.data_type = dataType
+        cmd.data_len = dataLen ?? UInt32(data.count)
+        cmd.fault_id = faultID
+        try withArrayBuffer(data) { (buf) throws(IOMMUFDError) in
+            cmd.data_uptr = (nullData || data.isEmpty) ? 0 : userPointer(buf.baseAddress)
+            try perform(.hwptAlloc, &cmd)
+        }
+        return cmd.out_hwpt_id
+    }
+
+    func cfDestroy(_ id: UInt32) throws(IOMMUFDError) { try destroyObject(id) }
+
+    /// HWPT_INVALIDATE with raw fields. Returns entry_num as written back (also on failure, via `num`).
+    func cfInvalidate(_ hwpt: UInt32, dataType: UInt32, entryLen: UInt32, entries: [UInt8], num: inout UInt32,
+                      nullData: Bool = false) throws(IOMMUFDError) {
+        var cmd = iommu_hwpt_invalidate()
+        cmd.size = UInt32(MemoryLayout<iommu_hwpt_invalidate>.size)
+        cmd.hwpt_id = hwpt
+        cmd.data_type = dataType
+        cmd.entry_len = entryLen
+        cmd.entry_num = num
+        var result: Result<Void, IOMMUFDError> = .success(())
+        try withArrayBuffer(entries + [UInt8](repeating: 0, count: 64)) { (buf) throws(IOMMUFDError) in
+            cmd.data_uptr = nullData ? 0 : userPointer(buf.baseAddress)
+            do throws(IOMMUFDError) { try perform(.hwptInvalidate, &cmd) } catch { result = .failure(error) }
+        }
+        num = cmd.entry_num
+        try result.get()
+    }
+
+    func cfSetDirty(_ hwpt: UInt32, enable: Bool, flags: UInt32? = nil) throws(IOMMUFDError) {
+        var cmd = iommu_hwpt_set_dirty_tracking()
+        cmd.size = UInt32(MemoryLayout<iommu_hwpt_set_dirty_tracking>.size)
+        cmd.flags = flags ?? (enable ? UInt32(IOMMU_HWPT_DIRTY_TRACKING_ENABLE.rawValue) : 0)
+        cmd.hwpt_id = hwpt
+        try perform(.hwptSetDirtyTracking, &cmd)
+    }
+
+    /// GET_DIRTY_BITMAP into `bitmap` (caller-owned memory; may be unaligned).
+    func cfGetDirty(_ hwpt: UInt32, iova: UInt64, length: UInt64, pageSize: UInt64, flags: UInt32 = 0,
+                    bitmap: UnsafeMutableRawPointer?) throws(IOMMUFDError) {
+        var cmd = iommu_hwpt_get_dirty_bitmap()
+        cmd.size = UInt32(MemoryLayout<iommu_hwpt_get_dirty_bitmap>.size)
+        cmd.hwpt_id = hwpt
+        cmd.flags = flags
+        cmd.iova = iova
+        cmd.length = length
+        cmd.page_size = pageSize
+        cmd.data = userPointer(bitmap)
+        try perform(.hwptGetDirtyBitmap, &cmd)
+    }
+
+    /// GET_HW_INFO with raw fields; returns (type, data_len back, capabilities, max_pasid_log2).
+    func cfHWInfo(_ dev: UInt32, flags: UInt32 = 0, data: UnsafeMutableRawPointer?, dataLen: UInt32)
+        throws(IOMMUFDError) -> (type: UInt32, len: UInt32, caps: UInt64, pasid: UInt8) {
+        var cmd = iommu_hw_info()
+        cmd.size = UInt32(MemoryLayout<iommu_hw_info>.size)
+        cmd.flags = flags
+        cmd.dev_id = dev
+        cmd.data_len = dataLen
+        cmd.data_uptr = userPointer(data)
+        try perform(.getHWInfo, &cmd, argumentName: "dev_id")
+        return (cmd.out_data_type, cmd.data_len, cmd.out_capabilities, cmd.out_max_pasid_log2)
+    }
+
+    /// A raw IOMMU_TEST_CMD; the op-specific payload is filled by `fill`.
+    @discardableResult
+    func cfTest(_ op: Int, id: UInt32, _ fill: (inout iommu_test_cmd) -> Void = { _ in }) throws(IOMMUFDError) -> iommu_test_cmd {
+        var cmd = iommu_test_cmd()
+        cmd.size = UInt32(MemoryLayout<iommu_test_cmd>.size)
+        cmd.op = UInt32(op)
+        cmd.id = id
+        fill(&cmd)
+        try perform(.testCmd, &cmd)
+        return cmd
+    }
+}
+
+// MARK: - Fixtures
+
+extension CaseContext {
+    /// `expectOK` for throwing bodies that are not typed (helpers built from several ioctls).
+    func step<T>(_ what: String, _ body: () throws(IOMMUFDError) -> T) throws -> T {
+        try expectOK(what, body)
+    }
+}
+
+/// The `iommufd_ioas` fixture variants (6.12 selftest; mock_domain without the PASID device,
+/// which 6.12's mock driver rejects).
+enum IOASVariant: String, CaseIterable, Sendable {
+    case noDomain = "no_domain"
+    case mockDomain = "mock_domain"
+    case twoMockDomain = "two_mock_domain"
+    case mockDomainLimit = "mock_domain_limit"
+
+    var domains: Int { switch self { case .noDomain: 0; case .mockDomain, .mockDomainLimit: 1; case .twoMockDomain: 2 } }
+    var memoryLimit: UInt32 { self == .mockDomainLimit ? 16 : MS.defaultMemoryLimit }
+}
+
+/// State of one fixture instance. Holds the fd by reference; the owner closes it at teardown.
+final class Fx {
+    let fd: KernelFD
+    let ioas: UInt32
+    var domains: [MockDomain]
+    let buffer: MBuf
+    /// Extra buffers whose refs must be 0 after teardown.
+    var tracked: [MBuf] = []
+    var baseIOVA: UInt64
+
+    init(fd: KernelFD, ioas: UInt32, domains: [MockDomain], buffer: MBuf) {
+        self.fd = fd; self.ioas = ioas; self.domains = domains; self.buffer = buffer
+        self.baseIOVA = domains.isEmpty ? 0 : MS.apertureStart
+    }
+
+    var test: TestCommands { TestCommands(fd: fd) }
+    var hasDomain: Bool { !domains.isEmpty }
+    var stdev: UInt32 { domains.first?.stdevID.rawValue ?? 0 }
+    var hwpt: UInt32 { domains.first?.hwptID.rawValue ?? 0 }
+    var device: UInt32 { domains.first?.deviceID.rawValue ?? 0 }
+    var ioasID: IOASID { IOASID(rawValue: ioas) }
+}
+
+/// Opens /dev/iommu, allocates the IOAS, sets the batch memory limit and adds the mock
+/// domains; runs `body`; then the selftest teardown: default memory limit, close,
+/// reopen, MD_CHECK_REFS 0 over every buffer.
+func withMockFixture(_ ctx: CaseContext, domains: Int, memoryLimit: UInt32 = MS.defaultMemoryLimit,
+                     domainFlags: MockDeviceFlags? = nil, _ body: (Fx) throws -> Void) throws {
+    let iommufd = try ctx.openIOMMUFD()
+    let fd = iommufd.fd
+    let test = iommufd.testCommands
+    let buffer = try needBuffer(MS.bufferSize, align: Int(MS.hugePage))
+    let ioas = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try fd.cfAllocIOAS() }
+    try ctx.step("SET_TEMP_MEMORY_LIMIT \(memoryLimit)") { () throws(IOMMUFDError) in
+        try test.setTempMemoryLimit(memoryLimit)
+    }
+    var mocks: [MockDomain] = []
+    for i in 0..<domains {
+        mocks.append(try ctx.step("MOCK_DOMAIN #\(i + 1)") { () throws(IOMMUFDError) in
+            if let domainFlags { return try test.mockDomain(IOASID(rawValue: ioas), flags: domainFlags) }
+            return try test.mockDomain(IOASID(rawValue: ioas))
+        })
+    }
+    let fx = Fx(fd: fd, ioas: ioas, domains: mocks, buffer: buffer)
+    var failure: Error?
+    do { try body(fx) } catch { failure = error }
+    _ = try? test.setTempMemoryLimit(MS.defaultMemoryLimit)
+    if let failure {
+        _ = consume iommufd
+        throw failure
+    }
+    try mockTeardown(ctx, iommufd, buffers: [fx.buffer] + fx.tracked)
+}
+
+func withIOASFixture(_ ctx: CaseContext, _ v: IOASVariant, _ body: (Fx) throws -> Void) throws {
+    try withMockFixture(ctx, domains: v.domains, memoryLimit: v.memoryLimit, body)
+}
+
+/// The selftest teardown: close the fd (destroying everything), reopen, and every page of
+/// the buffers must be unpinned (MD_CHECK_REFS 0).
+func mockTeardown(_ ctx: CaseContext, _ iommufd: consuming IOMMUFD, buffers: [MBuf]) throws {
+    do { try iommufd.close() } catch { throw CaseFailure("close /dev/iommu at teardown: \(error)") }
+    let again = try ctx.openIOMMUFD()
+    let test = again.testCommands
+    for b in buffers {
+        try ctx.step("MD_CHECK_REFS == 0 over \(b.count) bytes after teardown") { () throws(IOMMUFDError) in
+            try test.checkRefs(userVA: b.va, length: UInt64(b.count), refs: 0)
+        }
+    }
+}
+
+/// Runs `body` in a forked child and returns what it wrote (for cases that must leave
+/// the process: fork_gone, privilege drops). The child exits right after.
+func inChild(_ body: () -> String) -> (output: String, status: Int32) {
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else { return ("pipe failed", -1) }
+    let pid = fork()
+    if pid == 0 {
+        close(fds[0])
+        let out = body()
+        _ = out.withCString { write(fds[1], $0, strlen($0)) }
+        _exit(0)
+    }
+    close(fds[1])
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1024)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, 1024) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        bytes.append(contentsOf: chunk[0..<n])
+    }
+    close(fds[0])
+    var status: Int32 = 0
+    if pid > 0 { waitpid(pid, &status, 0) }
+    return (String(decoding: bytes, as: UTF8.self), status)
+}
+
+/// "OK" or the errno symbol of a typed-throws body (for reporting from a child).
+func outcome<T>(_ body: () throws(IOMMUFDError) -> T) -> String {
+    do { _ = try body(); return "OK" } catch {
+        return error.origin == .kernel ? IOMMUFDError.symbol(error.errno) : "LIB:\(IOMMUFDError.symbol(error.errno))"
+    }
+}
+
+func structBytesOf<T>(_ value: T) -> [UInt8] {
+    withUnsafeBytes(of: value) { Array($0) }
+}
