@@ -5,6 +5,7 @@ public enum Catalog {
         cases += GenericCases.all
         cases += DMACases.all
         cases += IOASCases.all
+        cases += HWPTCases.all
         return cases
     }
 
