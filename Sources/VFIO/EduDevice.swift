@@ -115,8 +115,10 @@ public struct EduDevice: ~Copyable, DMAEngine {
         func reject(_ arg: String, _ why: String) -> IOMMUFDError {
             IOMMUFDError(ioctl: "edu(\(device.name))", errno: .invalidArgument, origin: .validation, argument: arg, meaning: why)
         }
-        guard length > 0, deviceOffset >= 0, deviceOffset + length <= Self.bufferSize else {
-            throw reject("length", "copy of \(length) bytes at device offset \(deviceOffset) leaves the 4 KiB edu buffer")
+        // QEMU 7.2's edu range check is off by one (a copy may not reach the buffer's last
+        // byte) and a failed check aborts the whole VM, so keep strictly inside.
+        guard length > 0, deviceOffset >= 0, deviceOffset + length < Self.bufferSize else {
+            throw reject("length", "copy of \(length) bytes at device offset \(deviceOffset) must end before the 4 KiB edu buffer's last byte (QEMU 7.2 aborts otherwise)")
         }
         let (last, overflow) = iova.addingReportingOverflow(UInt64(length - 1))
         guard !overflow, last & ~dmaMask == 0 else {

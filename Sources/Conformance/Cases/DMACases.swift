@@ -6,7 +6,9 @@ import VFIO
 enum DMACases {
     static let src: UInt64 = 0x10_0000
     static let dst: UInt64 = 0x20_0000
-    static let length = 4096
+    /// Buffers and mappings are one page; each DMA moves less (QEMU 7.2 edu cannot copy its whole buffer).
+    static let page = 4096
+    static let length = 2048
 
     static var all: [ConformanceCase] {
         var cases: [ConformanceCase] = []
@@ -38,8 +40,8 @@ enum DMACases {
                                rule: "a device's DMA through mapped IOVAs reads and writes exactly the mapped \(backing.rawValue) memory",
                                since: mode == .native ? "6.6" : "6.2", requires: needs, mode: mode.rawValue) { ctx in
             let path = try DMAPath(mode: mode, pci: try firstEdu(ctx))
-            let a = try DMABuffer(size: length, backing: backing)
-            let b = try DMABuffer(size: length, backing: backing)
+            let a = try DMABuffer(size: page, backing: backing)
+            let b = try DMABuffer(size: page, backing: backing)
             a.fillPattern(seed: 7, length: length)
             try ctx.expectOK("map source") { () throws(IOMMUFDError) in try path.map(a, length: a.count, iova: src) }
             try ctx.expectOK("map destination") { () throws(IOMMUFDError) in try path.map(b, length: b.count, iova: dst) }
@@ -54,16 +56,16 @@ enum DMACases {
                         rule: "a device write to an unmapped IOVA does not reach memory",
                         since: mode == .native ? "6.6" : "6.2", requires: requirements(mode), mode: mode.rawValue) { ctx in
             let path = try DMAPath(mode: mode, pci: try firstEdu(ctx))
-            let a = try DMABuffer(size: length), b = try DMABuffer(size: length)
+            let a = try DMABuffer(size: page), b = try DMABuffer(size: page)
             a.fillPattern(seed: 3, length: length)
-            try ctx.expectOK("map source") { () throws(IOMMUFDError) in try path.map(a, length: length, iova: src) }
-            try ctx.expectOK("map destination") { () throws(IOMMUFDError) in try path.map(b, length: length, iova: dst) }
+            try ctx.expectOK("map source") { () throws(IOMMUFDError) in try path.map(a, length: page, iova: src) }
+            try ctx.expectOK("map destination") { () throws(IOMMUFDError) in try path.map(b, length: page, iova: dst) }
             // First prove the path works, then aim one page past the mapped destination.
             try dma(ctx, "control round trip") { () throws(IOMMUFDError) in try path.roundTrip(from: src, to: dst, length: length) }
             try ctx.check(b.matchesPattern(seed: 3, length: length), "control DMA did not land")
             memsetZero(b)
             try dma(ctx, "DMA to unmapped IOVA") { () throws(IOMMUFDError) in
-                try path.edu.copyFromDevice(deviceOffset: 0, to: dst + UInt64(length), length: length)
+                try path.edu.copyFromDevice(deviceOffset: 0, to: dst + UInt64(page), length: length)
                 try path.edu.wait(timeout: .seconds(10))
             }
             try ctx.check(b.isZero(length: length), "the mapped neighbour changed: the write to the unmapped IOVA landed in it")
@@ -77,13 +79,14 @@ enum DMACases {
                         rule: "a device read from an unmapped IOVA returns none of the memory behind a mapping elsewhere",
                         since: mode == .native ? "6.6" : "6.2", requires: requirements(mode), mode: mode.rawValue) { ctx in
             let path = try DMAPath(mode: mode, pci: try firstEdu(ctx))
-            let a = try DMABuffer(size: length), b = try DMABuffer(size: length)
+            let a = try DMABuffer(size: page), b = try DMABuffer(size: page)
             a.fillPattern(seed: 11, length: length)
-            try ctx.expectOK("map source") { () throws(IOMMUFDError) in try path.map(a, length: length, iova: src) }
-            try ctx.expectOK("map destination") { () throws(IOMMUFDError) in try path.map(b, length: length, iova: dst) }
+            try ctx.expectOK("map source") { () throws(IOMMUFDError) in try path.map(a, length: page, iova: src) }
+            try ctx.expectOK("map destination") { () throws(IOMMUFDError) in try path.map(b, length: page, iova: dst) }
+            try ctx.expectOK("clear the edu buffer") { () throws(IOMMUFDError) in try path.clearDeviceBuffer() }
             // Read from the unmapped page after the source, then write the device buffer out.
             try dma(ctx, "DMA from unmapped IOVA, then device → destination") { () throws(IOMMUFDError) in
-                try path.roundTrip(from: src + UInt64(length), to: dst, length: length)
+                try path.roundTrip(from: src + UInt64(page), to: dst, length: length)
             }
             try ctx.check(!b.matchesPattern(seed: 11, length: length),
                           "the device read the mapped source's bytes through an unmapped IOVA")
@@ -96,16 +99,16 @@ enum DMACases {
                         rule: "a device write to a read-only mapping does not land; a read from it does",
                         since: mode == .native ? "6.6" : "6.2", requires: requirements(mode), mode: mode.rawValue) { ctx in
             let path = try DMAPath(mode: mode, pci: try firstEdu(ctx))
-            let a = try DMABuffer(size: length), b = try DMABuffer(size: length), c = try DMABuffer(size: length)
+            let a = try DMABuffer(size: page), b = try DMABuffer(size: page), c = try DMABuffer(size: page)
             a.fillPattern(seed: 5, length: length)
             try ctx.expectOK("map source read-only") { () throws(IOMMUFDError) in
-                try path.map(a, length: length, iova: src, write: false)
+                try path.map(a, length: page, iova: src, write: false)
             }
             try ctx.expectOK("map destination read-only") { () throws(IOMMUFDError) in
-                try path.map(b, length: length, iova: dst, write: false)
+                try path.map(b, length: page, iova: dst, write: false)
             }
             try ctx.expectOK("map control destination") { () throws(IOMMUFDError) in
-                try path.map(c, length: length, iova: dst + 0x10_0000)
+                try path.map(c, length: page, iova: dst + 0x10_0000)
             }
             try dma(ctx, "read from read-only source, write to writable control") { () throws(IOMMUFDError) in
                 try path.roundTrip(from: src, to: dst + 0x10_0000, length: length)
@@ -125,16 +128,16 @@ enum DMACases {
                         rule: "after the destination is unmapped, the same DMA no longer reaches it",
                         since: mode == .native ? "6.6" : "6.2", requires: requirements(mode), mode: mode.rawValue) { ctx in
             let path = try DMAPath(mode: mode, pci: try firstEdu(ctx))
-            let a = try DMABuffer(size: length), b = try DMABuffer(size: length)
+            let a = try DMABuffer(size: page), b = try DMABuffer(size: page)
             a.fillPattern(seed: 9, length: length)
-            try ctx.expectOK("map source") { () throws(IOMMUFDError) in try path.map(a, length: length, iova: src) }
-            try ctx.expectOK("map destination") { () throws(IOMMUFDError) in try path.map(b, length: length, iova: dst) }
+            try ctx.expectOK("map source") { () throws(IOMMUFDError) in try path.map(a, length: page, iova: src) }
+            try ctx.expectOK("map destination") { () throws(IOMMUFDError) in try path.map(b, length: page, iova: dst) }
             try dma(ctx, "round trip while mapped") { () throws(IOMMUFDError) in try path.roundTrip(from: src, to: dst, length: length) }
             try ctx.check(b.matchesPattern(seed: 9, length: length), "DMA did not land while mapped")
             let unmapped = try ctx.expectOK("unmap destination") { () throws(IOMMUFDError) in
-                try path.unmap(iova: dst, length: UInt64(length))
+                try path.unmap(iova: dst, length: UInt64(page))
             }
-            try ctx.checkEqual(unmapped, UInt64(length), "bytes unmapped")
+            try ctx.checkEqual(unmapped, UInt64(page), "bytes unmapped")
             memsetZero(b)
             try dma(ctx, "same DMA after unmap") { () throws(IOMMUFDError) in
                 try path.edu.copyFromDevice(deviceOffset: 0, to: dst, length: length)

@@ -103,6 +103,14 @@ public final class DMAPath {
         }
     }
 
+    /// Zeroes the edu's own buffer through BAR0, so earlier cases' data cannot look like a result.
+    public func clearDeviceBuffer() throws(IOMMUFDError) {
+        let zeros = [UInt8](repeating: 0, count: EduDevice.bufferSize)
+        try withArrayBuffer(zeros) { (buf) throws(IOMMUFDError) in
+            try edu.device.write(.bar0, at: EduDevice.bufferBase, from: UnsafeRawBufferPointer(buf))
+        }
+    }
+
     /// Copies `length` bytes RAM(srcIOVA) → device → RAM(dstIOVA), waiting for each leg.
     public func roundTrip(from src: UInt64, to dst: UInt64, length: Int) throws(IOMMUFDError) {
         try edu.copyToDevice(from: src, deviceOffset: 0, length: length)
