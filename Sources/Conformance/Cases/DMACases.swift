@@ -4,8 +4,9 @@ import VFIO
 /// Real DMA through each VFIO mode with QEMU's edu device: data lands where the
 /// IOMMU maps it, and nowhere the IOMMU does not.
 enum DMACases {
-    static let src: UInt64 = 0x10_0000
-    static let dst: UInt64 = 0x20_0000
+    // 2 MiB-aligned and 4 MiB apart, so hugetlb buffers fit and may use huge IOMMU pages.
+    static let src: UInt64 = 0x40_0000
+    static let dst: UInt64 = 0x80_0000
     /// Buffers and mappings are one page; each DMA moves less (QEMU 7.2 edu cannot copy its whole buffer).
     static let page = 4096
     static let length = 2048

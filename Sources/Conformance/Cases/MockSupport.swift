@@ -249,7 +249,7 @@ extension KernelFD {
 extension CaseContext {
     /// `expectOK` for throwing bodies that are not typed (helpers built from several ioctls).
     @discardableResult
-    func step<T>(_ what: String, _ body: () throws(IOMMUFDError) -> T) throws -> T {
+    func step<T: ~Copyable>(_ what: String, _ body: () throws(IOMMUFDError) -> T) throws -> T {
         try expectOK(what, body)
     }
 }

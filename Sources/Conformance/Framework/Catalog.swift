@@ -6,6 +6,7 @@ public enum Catalog {
         cases += DMACases.all
         cases += IOASCases.all
         cases += HWPTCases.all
+        cases += MockDomainCases.all
         return cases
     }
 
