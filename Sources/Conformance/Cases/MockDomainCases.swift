@@ -306,7 +306,7 @@ enum MockDomainCases {
                 try ctx.step("destroy the mock device") { () throws(IOMMUFDError) in try fx.fd.cfDestroy(fx.stdev) }
             }
             try ctx.step("DESTROY_ACCESS_PAGES") { () throws(IOMMUFDError) in try fx.test.destroyAccessPages(access.id, pagesID: pin) }
-            try ctx.step("close access") { () throws(IOMMUFDError) in try access.close() }
+            try closeAccess(ctx, access)
         }
         out += ioas("access-pin", "ACCESS_PAGES of 1..15 pages: single, double user, and with a domain added and removed under it") { ctx, fx, _ in
             let size = UInt64(fx.buffer.count), va = fx.buffer.va
@@ -329,7 +329,7 @@ enum MockDomainCases {
                 try ctx.step("[\(n)] unpin") { () throws(IOMMUFDError) in try fx.test.destroyAccessPages(access.id, pagesID: c) }
                 try ctx.step("[\(n)] unmap") { () throws(IOMMUFDError) in try fx.fd.cfUnmap(fx.ioas, iova: MS.apertureStart, length: size) }
             }
-            try ctx.step("close access") { () throws(IOMMUFDError) in try access.close() }
+            try closeAccess(ctx, access)
         }
         out += ioas("access-pin-unmap", "UNMAP under a pinning access calls its unmap op, which drops the pin (DESTROY_ACCESS_PAGES then ENOENT)") { ctx, fx, _ in
             let size = UInt64(fx.buffer.count)
@@ -346,7 +346,7 @@ enum MockDomainCases {
             try checkAccessRW(ctx, fx, access: access.id, iova: iova)
             try checkAccessRW(ctx, fx, access: access.id, iova: iova, flags: .slowPath)
             try ctx.step("unmap") { () throws(IOMMUFDError) in try fx.fd.cfUnmap(fx.ioas, iova: iova, length: size) }
-            try ctx.step("close access") { () throws(IOMMUFDError) in try access.close() }
+            try closeAccess(ctx, access)
         }
         out += ioas("access-rw-unaligned", "ACCESS_RW through an area mapped at a half-page (2 KiB) IOVA") { ctx, fx, _ in
             let size = UInt64(fx.buffer.count)
@@ -355,7 +355,7 @@ enum MockDomainCases {
             try ctx.step("map at +2 KiB") { () throws(IOMMUFDError) in try fx.fd.cfMap(fx.ioas, va: fx.buffer.va, length: size, iova: iova) }
             try checkAccessRW(ctx, fx, access: access.id, iova: iova)
             try ctx.step("unmap") { () throws(IOMMUFDError) in try fx.fd.cfUnmap(fx.ioas, iova: iova, length: size) }
-            try ctx.step("close access") { () throws(IOMMUFDError) in try access.close() }
+            try closeAccess(ctx, access)
         }
         out += ioas("fork-gone", "a mapping made by an exited child: with a domain its pages stay pinned and usable; without one a later attach fails EFAULT") { ctx, fx, _ in
             let access = try ctx.step("CREATE_ACCESS") { () throws(IOMMUFDError) in try fx.test.createAccess(fx.ioasID) }
@@ -368,7 +368,7 @@ enum MockDomainCases {
             } else {
                 try ctx.expectErrno(.badAddress, "MOCK_DOMAIN must pin from the gone mm") { () throws(IOMMUFDError) in try fx.test.mockDomain(fx.ioasID) }
             }
-            try ctx.step("close access") { () throws(IOMMUFDError) in try access.close() }
+            try closeAccess(ctx, access)
         }
         out += ioas("fork-present", "a mapping made by a live child is pinned from the child's mm when a domain is added") { ctx, fx, _ in
             let access = try ctx.step("CREATE_ACCESS") { () throws(IOMMUFDError) in try fx.test.createAccess(fx.ioasID) }
@@ -395,7 +395,7 @@ enum MockDomainCases {
             close(toChild[1])
             var status: Int32 = 0
             try ctx.checkEqual(waitpid(pid, &status, 0), pid, "waitpid")
-            try ctx.step("close access") { () throws(IOMMUFDError) in try access.close() }
+            try closeAccess(ctx, access)
         }
         out += ioas("ioas-option-huge-pages", "HUGE_PAGES per IOAS: reads 1, set 0 reads 0, 2 is EINVAL, back to 1") { ctx, fx, _ in
             let opt = UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue)
@@ -586,7 +586,7 @@ enum MockDomainCases {
             try ctx.step("copy from new") { () throws(IOMMUFDError) in try fx.fd.cfCopy(dst: fx.ioas, src: ioas2, srcIOVA: src2, length: size, dstIOVA: MS.apertureStart, flags: MS.write) }
             try checkMock(ctx, fx, hwpts: fx.domains.map(\.hwptID.rawValue), va: va, iova: MS.apertureStart, length: size)
             try ctx.step("unpin") { () throws(IOMMUFDError) in try fx.test.destroyAccessPages(access.id, pagesID: pin) }
-            try ctx.step("close access") { () throws(IOMMUFDError) in try access.close() }
+            try closeAccess(ctx, access)
             try ctx.step("destroy new IOAS") { () throws(IOMMUFDError) in try fx.fd.cfDestroy(ioas2) }
         }
         out += md("replace", "MOCK_DOMAIN_REPLACE between IOASes and HWPTs; the replaced auto HWPT is freed (ENOENT)", since: "6.6") { ctx, fx, v in
@@ -632,6 +632,13 @@ enum MockDomainCases {
         }
         return out
     }
+}
+
+/// Closes a mock access fd (DESTROY of the access); close(2) must succeed.
+func closeAccess(_ ctx: CaseContext, _ access: consuming MockAccess) throws {
+    var failure: IOMMUFDError?
+    do { try access.close() } catch { failure = error }
+    try ctx.check(failure == nil, "close access: \(failure.map { "\($0)" } ?? "")")
 }
 
 extension Result where Failure == IOMMUFDError {
