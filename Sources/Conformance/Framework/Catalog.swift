@@ -7,6 +7,8 @@ public enum Catalog {
         cases += IOASCases.all
         cases += HWPTCases.all
         cases += MockDomainCases.all
+        cases += DirtyTrackingCases.all
+        cases += CompatMockCases.all
         return cases
     }
 

@@ -1,0 +1,252 @@
+// The 6.12 selftest fixture `iommufd_dirty_tracking` (non-huge sizes; TCG-friendly) and
+// `vfio_compat_mock_domain` (Ver1v2 / Ver1v0), through mock devices.
+import CIOMMUFD
+import Glibc
+import IOMMUFD
+import SystemPackage
+import VFIO
+
+enum DirtyTrackingCases {
+    static let sizes: [(String, Int)] = [("domain_dirty8k", 8 << 10), ("domain_dirty128k", 128 << 10),
+                                         ("domain_dirty320k", 320 << 10), ("domain_dirty64M", 64 << 20)]
+
+    static func dt(_ name: String, _ rule: String,
+                   _ body: @escaping @Sendable (CaseContext, Fx, MBuf) throws -> Void) -> [ConformanceCase] {
+        sizes.map { (mode, size) in
+            ConformanceCase("mock.dirty.\(name)", rule: rule, since: "6.7", requires: [.iommufd, .testModule], mode: mode) { ctx in
+                try withMockFixture(ctx, domains: 1) { fx in
+                    let buf = try needBuffer(size, align: Int(MS.hugePage))
+                    fx.tracked.append(buf)
+                    try body(ctx, fx, buf)
+                }
+            }
+        }
+    }
+
+    static func bit(_ p: UnsafeMutableRawPointer, _ i: Int) -> Bool {
+        p.load(fromByteOffset: i / 8, as: UInt8.self) & (1 << UInt8(i % 8)) != 0
+    }
+
+    /// _test_mock_dirty_bitmaps for pte size == page size: dirty every other page, read the
+    /// bitmap (even bits set, odd clear), read again (cleared unless NO_CLEAR).
+    static func mockDirtyBitmaps(_ ctx: CaseContext, _ fx: Fx, hwpt: UInt32, length: Int, bitmap: UnsafeMutableRawPointer,
+                                 flags: UInt32, what: String) throws {
+        let ps = MS.mockPage
+        let nbits = length / Int(ps)
+        var words = [UInt64](repeating: 0, count: (nbits + 63) / 64)
+        for i in stride(from: 0, to: nbits, by: 2) { words[i / 64] |= 1 << UInt64(i % 64) }
+        let n = try ctx.step("\(what): IOMMU_TEST_OP_DIRTY") { () throws(IOMMUFDError) in
+            try fx.test.dirty(HWPTID(rawValue: hwpt), iova: MS.apertureStart, length: UInt64(length), pageSize: ps, bitmap: words)
+        }
+        try ctx.checkEqual(Int(n), max(nbits / 2, 1), "\(what): pages marked dirty")
+        let bytes = (nbits + 7) / 8
+        for pass in 0..<2 {
+            memset(bitmap, 0, bytes)
+            try ctx.step("\(what): GET_DIRTY_BITMAP #\(pass + 1)") { () throws(IOMMUFDError) in
+                try fx.fd.cfGetDirty(hwpt, iova: MS.apertureStart, length: UInt64(length), pageSize: ps, flags: flags, bitmap: bitmap)
+            }
+            var wrong: [Int] = []
+            for i in 0..<nbits {
+                let expect = i % 2 == 0 && (pass == 0 || flags != 0)
+                if bit(bitmap, i) != expect { wrong.append(i); if wrong.count > 4 { break } }
+            }
+            try ctx.check(wrong.isEmpty, "\(what): pass \(pass + 1) wrong bits at \(wrong)")
+        }
+    }
+
+    static func getDirty(_ ctx: CaseContext, _ fx: Fx, _ buf: MBuf, flags: UInt32) throws {
+        let ioas = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try fx.fd.cfAllocIOAS() }
+        try ctx.step("map buffer") { () throws(IOMMUFDError) in try fx.fd.cfMap(ioas, va: buf.va, length: UInt64(buf.count), iova: MS.apertureStart) }
+        let hwpt = try ctx.step("alloc DIRTY_TRACKING") { () throws(IOMMUFDError) in
+            try fx.fd.cfHWPTAlloc(dev: fx.device, pt: ioas, flags: HWPTCases.dirtyFlag)
+        }
+        try ctx.step("enable") { () throws(IOMMUFDError) in try fx.fd.cfSetDirty(hwpt, enable: true) }
+        let bm = try needBuffer(((buf.count / Int(MS.mockPage)) + 7) / 8 + 2 * Int(MS.page) + 0x1000)
+        try mockDirtyBitmaps(ctx, fx, hwpt: hwpt, length: buf.count, bitmap: bm.base, flags: flags, what: "aligned")
+        try mockDirtyBitmaps(ctx, fx, hwpt: hwpt, length: buf.count, bitmap: bm.base + Int(MS.mockPage), flags: flags, what: "page-unaligned")
+        try mockDirtyBitmaps(ctx, fx, hwpt: hwpt, length: buf.count, bitmap: bm.base + 0xff1, flags: flags, what: "u64-unaligned")
+        try ctx.step("destroy hwpt") { () throws(IOMMUFDError) in try fx.fd.cfDestroy(hwpt) }
+    }
+
+    static var all: [ConformanceCase] {
+        var out: [ConformanceCase] = []
+        out += dt("enforce-dirty", "a NO_DIRTY device cannot join a dirty-tracking HWPT (EINVAL) nor allocate one (EOPNOTSUPP)") { ctx, fx, _ in
+            let hwpt = try ctx.step("alloc DIRTY_TRACKING") { () throws(IOMMUFDError) in try fx.fd.cfHWPTAlloc(dev: fx.device, pt: fx.ioas, flags: HWPTCases.dirtyFlag) }
+            let md = try ctx.step("MOCK_DOMAIN on it") { () throws(IOMMUFDError) in try fx.test.mockDomain(HWPTID(rawValue: hwpt)) }
+            try ctx.expectErrno(.invalidArgument, "NO_DIRTY device on it") { () throws(IOMMUFDError) in try fx.test.mockDomain(HWPTID(rawValue: hwpt), flags: .noDirty) }
+            try ctx.step("destroy device, hwpt") { () throws(IOMMUFDError) in
+                try fx.fd.cfDestroy(md.stdevID.rawValue)
+                try fx.fd.cfDestroy(hwpt)
+            }
+            let ioas2 = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try fx.fd.cfAllocIOAS() }
+            let nd = try ctx.step("NO_DIRTY device") { () throws(IOMMUFDError) in try fx.test.mockDomain(IOASID(rawValue: ioas2), flags: .noDirty) }
+            try ctx.expectErrno(.notSupported, "alloc DIRTY_TRACKING for it") { () throws(IOMMUFDError) in
+                try fx.fd.cfHWPTAlloc(dev: nd.deviceID.rawValue, pt: ioas2, flags: HWPTCases.dirtyFlag)
+            }
+            try ctx.step("destroy NO_DIRTY device") { () throws(IOMMUFDError) in try fx.fd.cfDestroy(nd.stdevID.rawValue) }
+        }
+        out += dt("set-dirty-tracking", "SET_DIRTY_TRACKING on and off on a dirty-capable HWPT with a device attached") { ctx, fx, _ in
+            let hwpt = try ctx.step("alloc DIRTY_TRACKING") { () throws(IOMMUFDError) in try fx.fd.cfHWPTAlloc(dev: fx.device, pt: fx.ioas, flags: HWPTCases.dirtyFlag) }
+            let md = try ctx.step("MOCK_DOMAIN on it") { () throws(IOMMUFDError) in try fx.test.mockDomain(HWPTID(rawValue: hwpt)) }
+            try ctx.step("enable") { () throws(IOMMUFDError) in try fx.fd.cfSetDirty(hwpt, enable: true) }
+            try ctx.step("disable") { () throws(IOMMUFDError) in try fx.fd.cfSetDirty(hwpt, enable: false) }
+            try ctx.step("destroy") { () throws(IOMMUFDError) in
+                try fx.fd.cfDestroy(md.stdevID.rawValue)
+                try fx.fd.cfDestroy(hwpt)
+            }
+        }
+        out += dt("device-dirty-capability", "GET_HW_INFO reports IOMMU_HW_CAP_DIRTY_TRACKING for the mock device") { ctx, fx, _ in
+            let hwpt = try ctx.step("alloc") { () throws(IOMMUFDError) in try fx.fd.cfHWPTAlloc(dev: fx.device, pt: fx.ioas) }
+            let md = try ctx.step("MOCK_DOMAIN on it") { () throws(IOMMUFDError) in try fx.test.mockDomain(HWPTID(rawValue: hwpt)) }
+            let info = try ctx.step("GET_HW_INFO") { () throws(IOMMUFDError) in try fx.fd.cfHWInfo(fx.device, data: nil, dataLen: 0) }
+            try ctx.check(info.caps & UInt64(IOMMU_HW_CAP_DIRTY_TRACKING.rawValue) != 0, "DIRTY_TRACKING not reported")
+            try ctx.step("destroy") { () throws(IOMMUFDError) in
+                try fx.fd.cfDestroy(md.stdevID.rawValue)
+                try fx.fd.cfDestroy(hwpt)
+            }
+        }
+        out += dt("get-dirty-bitmap", "pages dirtied in the mock domain are reported once (then cleared), for aligned and unaligned bitmaps") { ctx, fx, buf in
+            try getDirty(ctx, fx, buf, flags: 0)
+        }
+        out += dt("get-dirty-bitmap-no-clear", "with NO_CLEAR the dirty bits are reported again on the next read") { ctx, fx, buf in
+            try getDirty(ctx, fx, buf, flags: UInt32(IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR.rawValue))
+        }
+        return out
+    }
+}
+
+enum CompatMockCases {
+    enum Version: String, CaseIterable { case v2 = "Ver1v2", v1 = "Ver1v0"
+        var ext: VFIOExtension { self == .v2 ? .type1v2 : .type1 }
+    }
+
+    /// vfio_compat_mock_domain fixture: IOAS + mock domain, made the compat IOAS, SET_IOMMU.
+    static func cm(_ name: String, _ rule: String, hugetlb: Bool = false,
+                   _ body: @escaping @Sendable (CaseContext, Fx, borrowing VFIOContainer, Version) throws -> Void) -> [ConformanceCase] {
+        Version.allCases.map { v in
+            ConformanceCase("mock.compat.\(name)", rule: rule,
+                            requires: hugetlb ? [.iommufd, .testModule, .hugetlb] : [.iommufd, .testModule], mode: v.rawValue) { ctx in
+                try withMockFixture(ctx, domains: 1) { fx in
+                    var cmd = iommu_vfio_ioas()
+                    cmd.size = UInt32(MemoryLayout<iommu_vfio_ioas>.size)
+                    cmd.op = UInt16(IOMMU_VFIO_IOAS_SET.rawValue)
+                    cmd.ioas_id = fx.ioas
+                    try ctx.step("VFIO_IOAS SET") { () throws(IOMMUFDError) in try fx.fd.perform(.vfioIOAS, &cmd) }
+                    let container = VFIOContainer(adopting: dup(fx.fd.rawValue ?? -1), kind: .iommufdCompat)
+                    try ctx.step("VFIO_SET_IOMMU \(v.ext)") { () throws(IOMMUFDError) in try container.setIOMMU(v.ext) }
+                    try body(ctx, fx, container, v)
+                }
+            }
+        }
+    }
+
+    static var all: [ConformanceCase] {
+        var out: [ConformanceCase] = []
+        out += cm("simple-close", "the compat container over a mock domain closes cleanly") { ctx, _, c, _ in
+            try ctx.checkEqual(try ctx.step("GET_API_VERSION") { () throws(IOMMUFDError) in try c.apiVersion() }, 0, "VFIO_API_VERSION")
+        }
+        out += cm("option-huge-pages", "SET_IOMMU(TYPE1) turns the compat IOAS's huge pages off; TYPE1v2 leaves them on") { ctx, fx, _, v in
+            let got = try ctx.step("HUGE_PAGES get") { () throws(IOMMUFDError) in try fx.fd.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), object: fx.ioas) }
+            try ctx.checkEqual(got, v == .v1 ? 0 : 1, "huge pages")
+        }
+        out += cm("get-info", "VFIO_IOMMU_GET_INFO: pre-cap argsz, cap-chain size, and every argsz up to it never overflow and give a sane chain") { ctx, fx, c, _ in
+            let cfd = c.fd
+            let buf = try needBuffer(Int(MS.page) * 4)
+            let total = buf.count
+            func call(_ argsz: Int) throws -> vfio_iommu_type1_info {
+                memset(buf.base, 0xAA, total)
+                memset(buf.base, 0, min(argsz, MemoryLayout<vfio_iommu_type1_info>.size))
+                buf.base.storeBytes(of: UInt32(argsz), as: UInt32.self)
+                let raw = UnsafeMutableRawBufferPointer(start: buf.base, count: total)
+                try ctx.step("GET_INFO argsz \(argsz)") { () throws(IOMMUFDError) in try cfd.perform(.vfioIOMMUGetInfo, bytes: raw) }
+                let used = max(argsz, 4)
+                var clean = true
+                for i in used..<total where buf.base.load(fromByteOffset: i, as: UInt8.self) != 0xAA { clean = false; break }
+                try ctx.check(clean, "GET_INFO argsz \(argsz) wrote past argsz")
+                var info = vfio_iommu_type1_info()
+                withUnsafeMutableBytes(of: &info) { $0.copyMemory(from: UnsafeRawBufferPointer(start: buf.base, count: min(argsz, $0.count))) }
+                return info
+            }
+            let want = UInt32(VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS)
+            let pre = try call(MemoryLayout<vfio_iommu_type1_info>.offset(of: \vfio_iommu_type1_info.cap_offset)!)
+            try ctx.check(pre.iova_pgsizes != 0, "iova_pgsizes 0")
+            try ctx.checkEqual(pre.flags, want, "flags (pre-cap)")
+            let sized = try call(MemoryLayout<vfio_iommu_type1_info>.size)
+            try ctx.checkEqual(sized.flags, want, "flags")
+            try ctx.checkEqual(sized.cap_offset, 0, "cap_offset when too small")
+            let caplen = Int(buf.base.load(as: UInt32.self))
+            try ctx.check(caplen > MemoryLayout<vfio_iommu_type1_info>.size, "argsz not grown: \(caplen)")
+            var chains = 0
+            for argsz in MemoryLayout<vfio_iommu_type1_info>.size...caplen {
+                let info = try call(argsz)
+                try ctx.checkEqual(info.flags, want, "flags at argsz \(argsz)")
+                guard info.cap_offset != 0 else { continue }
+                chains += 1
+                var off = Int(info.cap_offset)
+                while true {
+                    try ctx.check(off + 8 <= argsz, "cap header past argsz at \(argsz)")
+                    let id = buf.base.load(fromByteOffset: off, as: UInt16.self)
+                    let version = buf.base.load(fromByteOffset: off + 2, as: UInt16.self)
+                    let next = Int(buf.base.load(fromByteOffset: off + 4, as: UInt32.self))
+                    try ctx.checkEqual(version, 1, "cap version")
+                    if Int32(id) == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE {
+                        try ctx.checkEqual(buf.base.load(fromByteOffset: off + 8, as: UInt32.self), 1, "nr_iovas")
+                        try ctx.checkEqual(buf.base.load(fromByteOffset: off + 16, as: UInt64.self), MS.apertureStart, "iova start")
+                        try ctx.checkEqual(buf.base.load(fromByteOffset: off + 24, as: UInt64.self), MS.apertureLast, "iova end")
+                    } else {
+                        try ctx.checkEqual(Int32(id), VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, "unexpected cap id")
+                    }
+                    if next == 0 { break }
+                    try ctx.check(next > off, "cap chain goes backwards")
+                    off = next
+                }
+            }
+            try ctx.check(chains > 0, "no argsz produced a capability chain")
+            _ = fx
+        }
+        out += cm("map", "compat MAP_DMA/UNMAP_DMA: map/unmap, unmap of empty succeeds, UNMAP_FLAG_ALL needs iova=size=0, page-by-page unmap") { ctx, fx, c, _ in
+            let size = UInt64(fx.buffer.count), va = fx.buffer.va, a = MS.apertureStart
+            try ctx.step("map") { () throws(IOMMUFDError) in try c.mapDMA(vaddr: va, iova: a, size: size) }
+            try ctx.checkEqual(try ctx.step("unmap") { () throws(IOMMUFDError) in try c.unmapDMA(iova: a, size: size) }, size, "unmapped")
+            try ctx.checkEqual(try ctx.step("unmap empty") { () throws(IOMMUFDError) in try c.unmapDMA(iova: a, size: size) }, 0, "unmapped when empty")
+            try ctx.step("map again") { () throws(IOMMUFDError) in try c.mapDMA(vaddr: va, iova: a, size: size) }
+            var un = vfio_iommu_type1_dma_unmap()
+            un.argsz = UInt32(MemoryLayout<vfio_iommu_type1_dma_unmap>.size)
+            un.flags = UInt32(VFIO_DMA_UNMAP_FLAG_ALL)
+            un.iova = a
+            un.size = size
+            try ctx.expectErrno(.invalidArgument, "UNMAP_FLAG_ALL with iova/size") { () throws(IOMMUFDError) in try c.fd.perform(.vfioIOMMUUnmapDMA, &un) }
+            try ctx.checkEqual(try ctx.step("UNMAP_FLAG_ALL") { () throws(IOMMUFDError) in try c.unmapAll() }, size, "unmapped by ALL")
+            let pages = Int(size / MS.page)
+            var iovas: [UInt64] = []
+            for i in 0..<pages {
+                let iova = a + UInt64(i) * MS.page
+                iovas.append(iova)
+                try ctx.step("map page \(i)") { () throws(IOMMUFDError) in try c.mapDMA(vaddr: va + UInt64(i) * MS.page, iova: iova, size: MS.page) }
+            }
+            iovas.shuffle()
+            for iova in iovas {
+                try ctx.step("unmap page 0x\(String(iova, radix: 16))") { () throws(IOMMUFDError) in try c.unmapDMA(iova: iova, size: MS.page) }
+            }
+        }
+        out += cm("huge-map", "a 4 MiB hugetlb map cut in 16 pieces: TYPE1 may unmap each piece, TYPE1v2 gets ENOENT", hugetlb: true) { ctx, fx, c, v in
+            let size = Int(2 * MS.hugePage)
+            let buf = try needBuffer(size, hugetlb: true)
+            try ctx.step("map") { () throws(IOMMUFDError) in try c.mapDMA(vaddr: buf.va, iova: MS.apertureStart, size: UInt64(size)) }
+            let piece = UInt64(size / 16)
+            var iovas = (0..<16).map { MS.apertureStart + UInt64($0) * piece }
+            iovas.shuffle()
+            for iova in iovas {
+                if v == .v1 {
+                    try ctx.step("unmap piece 0x\(String(iova, radix: 16))") { () throws(IOMMUFDError) in try c.unmapDMA(iova: iova, size: piece) }
+                } else {
+                    try ctx.expectErrno(.noSuchFileOrDirectory, "unmap piece 0x\(String(iova, radix: 16))") { () throws(IOMMUFDError) in
+                        try c.unmapDMA(iova: iova, size: piece)
+                    }
+                }
+            }
+            _ = fx
+        }
+        return out
+    }
+}
