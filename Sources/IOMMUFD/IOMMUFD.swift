@@ -24,8 +24,7 @@ public struct IOMMUFD: ~Copyable {
 
     /// Closes the descriptor and reports close(2)'s error.
     public consuming func close() throws(IOMMUFDError) {
-        let result = fd.close()
-        if result < 0 { throw .system("close", Errno(rawValue: -result), on: "/dev/iommu") }
+        try fd.closeReportingErrors("/dev/iommu")
     }
 
     deinit { _ = fd.close() }

@@ -30,8 +30,10 @@ public struct VFIODevice: ~Copyable {
         self.origin = origin
     }
 
-    /// Closes the fd now (KernelFD closes it when its last holder goes).
-    public consuming func close() {}
+    /// Closes the fd now and reports close(2)'s error (deinit closes it silently otherwise).
+    public consuming func close() throws(IOMMUFDError) {
+        try fd.closeReportingErrors(name)
+    }
 }
 
 // MARK: - iommufd cdev: bind, attach, detach

@@ -1,4 +1,5 @@
 import Synchronization
+import SystemPackage
 
 /// A kernel file descriptor shared by an owner and the objects created through it.
 ///
@@ -17,13 +18,19 @@ public final class KernelFD: Sendable {
     /// The descriptor number, or nil once closed.
     public var rawValue: Int32? { state.withLock { $0 } }
 
-    /// Closes the descriptor once; later calls return 0.
-    func close() -> Int32 {
+    /// Closes the descriptor once; later calls return 0. Returns 0 or -errno.
+    public func close() -> Int32 {
         guard let raw = state.withLock({ (s: inout Int32?) -> Int32? in
             defer { s = nil }
             return s
         }) else { return 0 }
         return driver.close(fd: raw)
+    }
+
+    /// Closes now and reports close(2)'s error, naming `what` was closed.
+    public func closeReportingErrors(_ what: String) throws(IOMMUFDError) {
+        let result = close()
+        if result < 0 { throw .system("close", Errno(rawValue: -result), on: what) }
     }
 
     deinit {

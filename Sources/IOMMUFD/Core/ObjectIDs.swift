@@ -25,6 +25,10 @@ public struct HWPTID: PageTableID {
     public static var kind: String { "hwpt" }
 }
 
+/// The same type under a name that does not clash with SystemPackage.DeviceID
+/// (`IOMMUFD.DeviceID` cannot disambiguate: the module has a type named IOMMUFD).
+public typealias IOMMUFDDeviceID = DeviceID
+
 /// A device bound to iommufd (from VFIO_DEVICE_BIND_IOMMUFD or a mock domain).
 public struct DeviceID: ObjectID {
     public let rawValue: UInt32
