@@ -9,6 +9,8 @@ public enum Catalog {
         cases += MockDomainCases.all
         cases += DirtyTrackingCases.all
         cases += CompatMockCases.all
+        cases += FailNthCases.all
+        cases += PrivilegeCases.all
         return cases
     }
 

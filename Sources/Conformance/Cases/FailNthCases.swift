@@ -1,0 +1,243 @@
+// Fault injection like tools/testing/selftests/iommu/iommufd_fail_nth.c: for N = 1, 2, ...
+// make the Nth fault-injection point of this task fail (/proc/thread-self/fail-nth) while a
+// sequence of iommufd calls runs. Every failure must come back as a kernel error (never a
+// crash or hang), the teardown must leave no page pinned (MD_CHECK_REFS 0), and the sweep
+// stops at the first N where nothing was injected. The sweep runs in the case's own
+// (already forked) process, like the selftest: a fork per N would make COW page faults of
+// the child eat the injections before the ioctls see them.
+import CIOMMUFD
+import Glibc
+import IOMMUFD
+import SystemPackage
+
+enum FailNthCases {
+    static let maxIterations = 300
+    static let budget: Duration = .seconds(40)
+
+    /// iommufd_fail_nth.c's constructor: let every allocation be injected and keep the log quiet.
+    static func setupDebugfs() throws {
+        func put(_ path: String, _ value: String) -> Bool {
+            let fd = open(path, O_WRONLY)
+            guard fd >= 0 else { return false }
+            defer { close(fd) }
+            return value.withCString { write(fd, $0, strlen($0)) } == value.utf8.count
+        }
+        guard put("/sys/kernel/debug/failslab/ignore-gfp-wait", "N") else {
+            throw CaseSkip("cannot write /sys/kernel/debug/failslab/ignore-gfp-wait (no FAILSLAB debugfs)")
+        }
+        _ = put("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N")
+        _ = put("/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N")
+        if let dir = opendir("/sys/kernel/debug") {
+            defer { closedir(dir) }
+            while let ent = readdir(dir) {
+                let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if name.hasPrefix("fail") { _ = put("/sys/kernel/debug/\(name)/verbose", "0") }
+            }
+        }
+    }
+
+    /// The sequence's view of fail-nth: `enable()` arms injection at the point the selftest does.
+    final class Nth {
+        let fd: Int32
+        var n = 0
+        init() throws {
+            fd = open("/proc/thread-self/fail-nth", O_RDWR)
+            if fd < 0 { throw CaseSkip("no /proc/thread-self/fail-nth (CONFIG_FAULT_INJECTION)") }
+        }
+        func enable() {
+            guard n > 0 else { return }
+            let s = String(n)
+            _ = s.withCString { pwrite(fd, $0, strlen($0), 0) }
+        }
+        /// Disarms; returns whether the injection fired (the kernel counts down to 0 when it does).
+        func disarm() -> Bool {
+            var buf = [UInt8](repeating: 0, count: 32)
+            var r = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 32, 0) }
+            if r < 0 && errno == EFAULT { buf[0] = UInt8(ascii: "1"); r = 2 }
+            var w = "0".withCString { pwrite(fd, $0, 1, 0) }
+            if w < 0 && errno == EFAULT { w = "0".withCString { pwrite(fd, $0, 1, 0) }; buf[0] = UInt8(ascii: "1") }
+            let text = String(decoding: buf.prefix(max(r, 0)), as: UTF8.self)
+            return text.hasPrefix("0")
+        }
+        deinit { close(fd) }
+    }
+
+    /// One run of a sequence. Returns nil when every step succeeded, else the failing step's error.
+    typealias Sequence = @Sendable (Nth, MBuf) -> IOMMUFDError?
+
+    static func run(_ body: () throws(IOMMUFDError) -> Void) -> IOMMUFDError? {
+        do { try body(); return nil } catch { return error }
+    }
+
+    /// Opens /dev/iommu as a typed-throws step.
+    static func openFD() throws(IOMMUFDError) -> IOMMUFD { try IOMMUFD.open() }
+
+    static let sequences: [(String, Sequence)] = [
+        ("basic", { nth, buf in
+            nth.enable()
+            let iommufd: IOMMUFD
+            do throws(IOMMUFDError) { iommufd = try openFD() } catch { return error }
+            let fd = iommufd.fd
+            return run { () throws(IOMMUFDError) in
+                let ioas = try fd.cfAllocIOAS()
+                var out = iommu_ioas_iova_ranges(), r: [iommu_iova_range] = []
+                try fd.cfIOVARanges(ioas, capacity: 10, out: &out, ranges: &r)
+                try fd.cfAllow(ioas, [(16 * 1024, UInt64(buf.count) + 16 * 1024 * 600 - 1)])
+                let iova = try fd.cfMap(ioas, va: buf.va, length: UInt64(buf.count))
+                try fd.cfCopy(dst: ioas, src: ioas, srcIOVA: iova, length: 160)
+                try fd.cfUnmap(ioas, iova: iova, length: UInt64(buf.count))
+                _ = try? fd.cfUnmap(ioas, iova: iova, length: UInt64(buf.count))
+            }
+        }),
+        ("map_domain", { nth, buf in
+            let iommufd: IOMMUFD
+            do throws(IOMMUFDError) { iommufd = try openFD() } catch { return error }
+            let fd = iommufd.fd, test = iommufd.testCommands
+            return run { () throws(IOMMUFDError) in
+                let ioas = IOASID(rawValue: try fd.cfAllocIOAS())
+                try test.setTempMemoryLimit(32)
+                nth.enable()
+                var md = try test.mockDomain(ioas)
+                try fd.cfMap(ioas.rawValue, va: buf.va, length: 262144)
+                try fd.cfDestroy(md.stdevID.rawValue)
+                md = try test.mockDomain(ioas)
+            }
+        }),
+        ("map_two_domains", { nth, buf in
+            let iommufd: IOMMUFD
+            do throws(IOMMUFDError) { iommufd = try openFD() } catch { return error }
+            let fd = iommufd.fd, test = iommufd.testCommands
+            return run { () throws(IOMMUFDError) in
+                let ioas = IOASID(rawValue: try fd.cfAllocIOAS())
+                try test.setTempMemoryLimit(32)
+                let a = try test.mockDomain(ioas)
+                nth.enable()
+                let b = try test.mockDomain(ioas)
+                try fd.cfMap(ioas.rawValue, va: buf.va, length: 262144)
+                try fd.cfDestroy(a.stdevID.rawValue)
+                try fd.cfDestroy(b.stdevID.rawValue)
+                _ = try test.mockDomain(ioas)
+                _ = try test.mockDomain(ioas)
+            }
+        }),
+        ("access_rw", { nth, buf in
+            let iommufd: IOMMUFD
+            do throws(IOMMUFDError) { iommufd = try openFD() } catch { return error }
+            let fd = iommufd.fd, test = iommufd.testCommands
+            let small = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
+            let big = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096 * 8, alignment: 8)
+            defer { small.deallocate(); big.deallocate() }
+            return run { () throws(IOMMUFDError) in
+                let ioas = IOASID(rawValue: try fd.cfAllocIOAS())
+                try test.setTempMemoryLimit(32)
+                let iova = try fd.cfMap(ioas.rawValue, va: buf.va, length: 262144)
+                nth.enable()
+                let access = try test.createAccess(ioas)
+                try test.accessRW(access.id, iova: iova, buffer: small)
+                try test.accessRW(access.id, iova: iova, buffer: small, flags: .write)
+                try test.accessRW(access.id, iova: iova, buffer: small, flags: .slowPath)
+                try test.accessRW(access.id, iova: iova, buffer: small, flags: [.slowPath, .write])
+                try test.accessRW(access.id, iova: iova, buffer: big, flags: .slowPath)
+                try access.close()
+            }
+        }),
+        ("access_pin", { nth, buf in
+            let iommufd: IOMMUFD
+            do throws(IOMMUFDError) { iommufd = try openFD() } catch { return error }
+            let fd = iommufd.fd, test = iommufd.testCommands
+            return run { () throws(IOMMUFDError) in
+                let ioas = IOASID(rawValue: try fd.cfAllocIOAS())
+                try test.setTempMemoryLimit(32)
+                let iova = try fd.cfMap(ioas.rawValue, va: buf.va, length: UInt64(buf.count))
+                let access = try test.createAccess(ioas, flags: .needsPinPages)
+                nth.enable()
+                let pin = try test.accessPages(access.id, iova: iova, length: UInt64(buf.count), userVA: buf.va)
+                try test.destroyAccessPages(access.id, pagesID: pin)
+                try access.close()
+            }
+        }),
+        ("device", { nth, buf in
+            let iommufd: IOMMUFD
+            do throws(IOMMUFDError) { iommufd = try openFD() } catch { return error }
+            let fd = iommufd.fd, test = iommufd.testCommands
+            let info = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
+            defer { info.deallocate() }
+            return run { () throws(IOMMUFDError) in
+                let ioas = try fd.cfAllocIOAS(), ioas2 = try fd.cfAllocIOAS()
+                try fd.cfMap(ioas, va: buf.va, length: MS.page, iova: MS.apertureStart)
+                try fd.cfMap(ioas2, va: buf.va, length: MS.page, iova: MS.apertureStart)
+                nth.enable()
+                let md = try test.mockDomain(IOASID(rawValue: ioas))
+                _ = try fd.cfHWInfo(md.deviceID.rawValue, data: info, dataLen: 8)
+                let hwpt = try fd.cfHWPTAlloc(dev: md.deviceID.rawValue, pt: ioas)
+                try test.mockDomainReplace(md.stdevID, with: IOASID(rawValue: ioas2))
+                try test.mockDomainReplace(md.stdevID, with: HWPTID(rawValue: hwpt))
+            }
+        }),
+    ]
+
+    static var all: [ConformanceCase] {
+        sequences.map { (name, seq) in
+            ConformanceCase("failnth.sweep", rule: "with the Nth allocation/injection point failing, every N, the \(name) sequence fails cleanly with an errno and leaves no pinned page",
+                            since: name == "device" ? "6.6" : "6.2", requires: [.iommufd, .testModule, .failNth, .root], mode: name) { ctx in
+                try setupDebugfs()
+                let buf = try needBuffer(2 << 20)
+                buf.fill()
+                let nth = try Nth()
+                let checker = try ctx.openIOMMUFD()
+                let test = checker.testCommands
+                defer { _ = try? test.setTempMemoryLimit(MS.defaultMemoryLimit) }
+                func refsClean(_ what: String) throws {
+                    do throws(IOMMUFDError) {
+                        try test.checkRefs(userVA: buf.va, length: UInt64(buf.count), refs: 0)
+                    } catch { throw CaseFailure("\(what): pages still pinned after teardown (MD_CHECK_REFS: \(error))") }
+                }
+                // Iteration 0: the clean sequence must succeed.
+                if let e = seq(nth, buf) { throw CaseFailure("clean run of \(name) failed: \(e)") }
+                _ = test.setTempMemoryLimitQuiet(MS.defaultMemoryLimit)
+                try refsClean("clean run")
+                var histogram: [String: Int] = [:]
+                var finished = false
+                let start = ContinuousClock.now
+                var iteration = 1
+                while iteration <= maxIterations {
+                    nth.n = iteration
+                    let err = seq(nth, buf)
+                    let fired = nth.disarm()
+                    _ = test.setTempMemoryLimitQuiet(MS.defaultMemoryLimit)
+                    if let err {
+                        if err.origin == .validation { throw CaseFailure("N=\(iteration): the library, not the kernel, failed: \(err)") }
+                        histogram[IOMMUFDError.symbol(err.errno), default: 0] += 1
+                    } else {
+                        histogram["OK", default: 0] += 1
+                    }
+                    try refsClean("N=\(iteration)")
+                    if !fired {
+                        if err != nil { throw CaseFailure("N=\(iteration): nothing injected, yet the sequence failed: \(err!)") }
+                        finished = true
+                        break
+                    }
+                    if ContinuousClock.now - start > budget { break }
+                    iteration += 1
+                }
+                // A fresh clean run still works after the sweep.
+                if let e = seq(nth, buf) { throw CaseFailure("clean run after the sweep failed: \(e)") }
+                _ = test.setTempMemoryLimitQuiet(MS.defaultMemoryLimit)
+                try refsClean("final clean run")
+                let summary = histogram.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+                ctx.observation = "\(finished ? "complete" : "stopped") after \(iteration) iterations: \(summary)"
+                try ctx.check(iteration > 1, "no injection point was reached at all (N=1 did not fire)")
+                try ctx.check(histogram.keys.contains { $0 != "OK" }, "no injected failure surfaced as an error: \(summary)")
+                _ = consume checker
+            }
+        }
+    }
+}
+
+extension TestCommands {
+    func setTempMemoryLimitQuiet(_ limit: UInt32) -> Bool {
+        do { try setTempMemoryLimit(limit); return true } catch { return false }
+    }
+}
