@@ -25,7 +25,8 @@ let package = Package(
         .target(name: "Conformance", dependencies: ["IOMMUFD", "VFIO", "CIOMMUFD"]),
         .executableTarget(
             name: "iommufd-conformance",
-            dependencies: ["Conformance", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Conformance", "IOMMUFD", "CIOMMUFD",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "IOMMUFDCtlKit", dependencies: ["IOMMUFD", "VFIO", "CIOMMUFD"]),
         .executableTarget(
