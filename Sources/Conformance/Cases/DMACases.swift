@@ -53,22 +53,13 @@ enum DMACases {
 
     /// A device write to an IOVA with no mapping is blocked: the buffer that would be there stays untouched.
     static func unmappedDestination(_ mode: VFIOMode) -> ConformanceCase {
-        ConformanceCase("dma.blocked.unmapped-destination",
-                        rule: "a device write to an unmapped IOVA does not reach memory",
-                        since: mode == .native ? "6.6" : "6.2", requires: requirements(mode), mode: mode.rawValue) { ctx in
-            let path = try DMAPath(mode: mode, pci: try firstEdu(ctx))
-            let a = try DMABuffer(size: page), b = try DMABuffer(size: page)
-            a.fillPattern(seed: 3, length: length)
-            try ctx.expectOK("map source") { () throws(IOMMUFDError) in try path.map(a, length: page, iova: src) }
-            try ctx.expectOK("map destination") { () throws(IOMMUFDError) in try path.map(b, length: page, iova: dst) }
+        dmaCase("dma.blocked.unmapped-destination", "a device write to an unmapped IOVA does not reach memory", mode) { ctx in
+            let (path, a, b) = try mappedPair(ctx, mode, seed: 3)
             // First prove the path works, then aim one page past the mapped destination.
             try dma(ctx, "control round trip") { () throws(IOMMUFDError) in try path.roundTrip(from: src, to: dst, length: length) }
             try ctx.check(b.matchesPattern(seed: 3, length: length), "control DMA did not land")
             memsetZero(b)
-            try dma(ctx, "DMA to unmapped IOVA") { () throws(IOMMUFDError) in
-                try path.edu.copyFromDevice(deviceOffset: 0, to: dst + UInt64(page), length: length)
-                try path.edu.wait(timeout: .seconds(10))
-            }
+            try writeOut(ctx, path, to: dst + UInt64(page), "DMA to unmapped IOVA")
             try ctx.check(b.isZero(length: length), "the mapped neighbour changed: the write to the unmapped IOVA landed in it")
             try ctx.check(a.matchesPattern(seed: 3, length: length), "the source buffer changed")
         }
@@ -76,14 +67,9 @@ enum DMACases {
 
     /// A device read from an unmapped IOVA brings nothing of the process's memory into the device.
     static func unmappedSource(_ mode: VFIOMode) -> ConformanceCase {
-        ConformanceCase("dma.blocked.unmapped-source",
-                        rule: "a device read from an unmapped IOVA returns none of the memory behind a mapping elsewhere",
-                        since: mode == .native ? "6.6" : "6.2", requires: requirements(mode), mode: mode.rawValue) { ctx in
-            let path = try DMAPath(mode: mode, pci: try firstEdu(ctx))
-            let a = try DMABuffer(size: page), b = try DMABuffer(size: page)
-            a.fillPattern(seed: 11, length: length)
-            try ctx.expectOK("map source") { () throws(IOMMUFDError) in try path.map(a, length: page, iova: src) }
-            try ctx.expectOK("map destination") { () throws(IOMMUFDError) in try path.map(b, length: page, iova: dst) }
+        dmaCase("dma.blocked.unmapped-source",
+                "a device read from an unmapped IOVA returns none of the memory behind a mapping elsewhere", mode) { ctx in
+            let (path, _, b) = try mappedPair(ctx, mode, seed: 11)
             try ctx.expectOK("clear the edu buffer") { () throws(IOMMUFDError) in try path.clearDeviceBuffer() }
             // Read from the unmapped page after the source, then write the device buffer out.
             try dma(ctx, "DMA from unmapped IOVA, then device → destination") { () throws(IOMMUFDError) in
@@ -96,9 +82,8 @@ enum DMACases {
 
     /// A mapping without WRITE lets the device read but not write.
     static func readOnlyDestination(_ mode: VFIOMode) -> ConformanceCase {
-        ConformanceCase("dma.blocked.read-only-mapping",
-                        rule: "a device write to a read-only mapping does not land; a read from it does",
-                        since: mode == .native ? "6.6" : "6.2", requires: requirements(mode), mode: mode.rawValue) { ctx in
+        dmaCase("dma.blocked.read-only-mapping", "a device write to a read-only mapping does not land; a read from it does",
+                mode) { ctx in
             let path = try DMAPath(mode: mode, pci: try firstEdu(ctx))
             let a = try DMABuffer(size: page), b = try DMABuffer(size: page), c = try DMABuffer(size: page)
             a.fillPattern(seed: 5, length: length)
@@ -115,24 +100,15 @@ enum DMACases {
                 try path.roundTrip(from: src, to: dst + 0x10_0000, length: length)
             }
             try ctx.check(c.matchesPattern(seed: 5, length: length), "device could not read a read-only mapping")
-            try dma(ctx, "write to read-only destination") { () throws(IOMMUFDError) in
-                try path.edu.copyFromDevice(deviceOffset: 0, to: dst, length: length)
-                try path.edu.wait(timeout: .seconds(10))
-            }
+            try writeOut(ctx, path, to: dst, "write to read-only destination")
             try ctx.check(b.isZero(length: length), "the device wrote through a read-only mapping")
         }
     }
 
     /// After UNMAP, the same DMA no longer lands.
     static func stopsAfterUnmap(_ mode: VFIOMode) -> ConformanceCase {
-        ConformanceCase("dma.blocked.after-unmap",
-                        rule: "after the destination is unmapped, the same DMA no longer reaches it",
-                        since: mode == .native ? "6.6" : "6.2", requires: requirements(mode), mode: mode.rawValue) { ctx in
-            let path = try DMAPath(mode: mode, pci: try firstEdu(ctx))
-            let a = try DMABuffer(size: page), b = try DMABuffer(size: page)
-            a.fillPattern(seed: 9, length: length)
-            try ctx.expectOK("map source") { () throws(IOMMUFDError) in try path.map(a, length: page, iova: src) }
-            try ctx.expectOK("map destination") { () throws(IOMMUFDError) in try path.map(b, length: page, iova: dst) }
+        dmaCase("dma.blocked.after-unmap", "after the destination is unmapped, the same DMA no longer reaches it", mode) { ctx in
+            let (path, _, b) = try mappedPair(ctx, mode, seed: 9)
             try dma(ctx, "round trip while mapped") { () throws(IOMMUFDError) in try path.roundTrip(from: src, to: dst, length: length) }
             try ctx.check(b.matchesPattern(seed: 9, length: length), "DMA did not land while mapped")
             let unmapped = try ctx.expectOK("unmap destination") { () throws(IOMMUFDError) in
@@ -140,11 +116,34 @@ enum DMACases {
             }
             try ctx.checkEqual(unmapped, UInt64(page), "bytes unmapped")
             memsetZero(b)
-            try dma(ctx, "same DMA after unmap") { () throws(IOMMUFDError) in
-                try path.edu.copyFromDevice(deviceOffset: 0, to: dst, length: length)
-                try path.edu.wait(timeout: .seconds(10))
-            }
+            try writeOut(ctx, path, to: dst, "same DMA after unmap")
             try ctx.check(b.isZero(length: length), "DMA still landed after the mapping was removed")
+        }
+    }
+
+    /// A DMA case for one mode: the cdev needs 6.6, the container paths 6.2.
+    static func dmaCase(_ id: String, _ rule: String, _ mode: VFIOMode,
+                        _ body: @escaping @Sendable (CaseContext) throws -> Void) -> ConformanceCase {
+        ConformanceCase(id, rule: rule, since: mode == .native ? "6.6" : "6.2", requires: requirements(mode),
+                        mode: mode.rawValue, body: body)
+    }
+
+    /// Opens the first edu in `mode`, maps a source page holding the pattern `seed` at
+    /// `src` and a zeroed destination page at `dst`.
+    static func mappedPair(_ ctx: CaseContext, _ mode: VFIOMode, seed: UInt8) throws -> (DMAPath, DMABuffer, DMABuffer) {
+        let path = try DMAPath(mode: mode, pci: try firstEdu(ctx))
+        let a = try DMABuffer(size: page), b = try DMABuffer(size: page)
+        a.fillPattern(seed: seed, length: length)
+        try ctx.expectOK("map source") { () throws(IOMMUFDError) in try path.map(a, length: page, iova: src) }
+        try ctx.expectOK("map destination") { () throws(IOMMUFDError) in try path.map(b, length: page, iova: dst) }
+        return (path, a, b)
+    }
+
+    /// One device → RAM copy to `iova`, waited for.
+    static func writeOut(_ ctx: CaseContext, _ path: DMAPath, to iova: UInt64, _ what: String) throws {
+        try dma(ctx, what) { () throws(IOMMUFDError) in
+            try path.edu.copyFromDevice(deviceOffset: 0, to: iova, length: length)
+            try path.edu.wait(timeout: .seconds(10))
         }
     }
 
