@@ -21,10 +21,10 @@ enum IOASCases {
         }
     }
 
-    static func mockCase(_ id: String, _ rule: String, domains: Int = 1, flags: MockDeviceFlags? = nil,
+    static func mockCase(_ id: String, _ rule: String, domains: Int = 1, flags: MockDeviceFlags? = nil, needsMock: Bool = false,
                          _ body: @escaping @Sendable (CaseContext, Fx) throws -> Void) -> ConformanceCase {
         ConformanceCase(id, rule: rule, requires: [.iommufd, .testModule]) { ctx in
-            try withMockFixture(ctx, domains: domains, domainFlags: flags) { fx in try body(ctx, fx) }
+            try withMockFixture(ctx, domains: domains, domainFlags: flags, needsMock: needsMock) { fx in try body(ctx, fx) }
         }
     }
 
@@ -305,7 +305,7 @@ enum IOASCases {
                 try fx.fd.cfUnmap(fx.ioas, iova: MS.apertureStart, length: 4 * MS.page)
             }
         },
-        mockCase("ioas.map.bad-user-va-no-domain", "without a domain nothing is pinned at MAP, so unmapped user memory maps; the attach of a domain then fails EFAULT", domains: 0) { ctx, fx in
+        mockCase("ioas.map.bad-user-va-no-domain", "without a domain nothing is pinned at MAP, so unmapped user memory maps; the attach of a domain then fails EFAULT", domains: 0, needsMock: true) { ctx, fx in
             let hole = try needBuffer(Int(MS.page) * 4)
             let va = hole.va
             munmap(hole.base, hole.count)

@@ -29,14 +29,20 @@ enum PrivilegeCases {
         return path
     }
 
+    /// Pins through a test access (ACCESS_PAGES), which charges pinned pages the same way a
+    /// domain does (pages.c do_update_pinned) and works with any IOMMU.
     static func memlockCase(_ mode: RlimitMode) -> ConformanceCase {
         ConformanceCase("priv.memlock", rule: "as nobody, pinning past RLIMIT_MEMLOCK fails ENOMEM; within it succeeds (\(mode == .user ? "per-user" : "per-process") accounting)",
                         requires: [.iommufd, .testModule, .root], mode: mode == .user ? "user" : "process") { ctx in
             let iommufd = try ctx.openIOMMUFD()
             let fd = iommufd.fd
+            let test = iommufd.testCommands
             try ctx.step("RLIMIT_MODE \(mode)") { () throws(IOMMUFDError) in try iommufd.setRlimitMode(mode) }
             let ioas = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try fd.cfAllocIOAS() }
-            _ = try ctx.step("MOCK_DOMAIN (pins at map)") { () throws(IOMMUFDError) in try iommufd.testCommands.mockDomain(IOASID(rawValue: ioas)) }
+            let access = try ctx.step("CREATE_ACCESS (pins)") { () throws(IOMMUFDError) in
+                try test.createAccess(IOASID(rawValue: ioas), flags: .needsPinPages)
+            }
+            let accessID = access.id
             let limit = 64 << 10
             let child = inChild { () -> String in
                 if let why = dropPrivileges() { return "DROP:\(why)" }
@@ -44,15 +50,22 @@ enum PrivilegeCases {
                 if setrlimit(__rlimit_resource_t(8) /* RLIMIT_MEMLOCK */, &rl) != 0 { return "RLIMIT:\(errno)" }
                 guard let big = MBuf.make(1 << 20), let small = MBuf.make(16 << 10) else { return "MMAP" }
                 big.fill(); small.fill()
-                let over = outcome { () throws(IOMMUFDError) in try fd.cfMap(ioas, va: big.va, length: UInt64(big.count)) }
-                let within = outcome { () throws(IOMMUFDError) in try fd.cfMap(ioas, va: small.va, length: UInt64(small.count)) }
+                let over = outcome { () throws(IOMMUFDError) in
+                    let iova = try fd.cfMap(ioas, va: big.va, length: UInt64(big.count))
+                    _ = try test.accessPages(accessID, iova: iova, length: UInt64(big.count), userVA: big.va)
+                }
+                let within = outcome { () throws(IOMMUFDError) in
+                    let iova = try fd.cfMap(ioas, va: small.va, length: UInt64(small.count))
+                    _ = try test.accessPages(accessID, iova: iova, length: UInt64(small.count), userVA: small.va)
+                }
                 return "\(over) \(within)"
             }
             try ctx.check(!child.output.hasPrefix("DROP") && !child.output.hasPrefix("RLIMIT") && child.output != "MMAP",
                           "child setup failed: \(child.output)")
             let parts = child.output.split(separator: " ").map(String.init)
-            try ctx.checkEqual(parts.first ?? "", "ENOMEM", "map 1 MiB with RLIMIT_MEMLOCK 64 KiB")
-            try ctx.checkEqual(parts.count > 1 ? parts[1] : "", "OK", "map 16 KiB with RLIMIT_MEMLOCK 64 KiB")
+            try ctx.checkEqual(parts.first ?? "", "ENOMEM", "pin 1 MiB with RLIMIT_MEMLOCK 64 KiB")
+            try ctx.checkEqual(parts.count > 1 ? parts[1] : "", "OK", "pin 16 KiB with RLIMIT_MEMLOCK 64 KiB")
+            _ = consume access
             _ = consume iommufd
         }
     }
