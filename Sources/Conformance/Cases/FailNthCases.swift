@@ -11,7 +11,7 @@ import IOMMUFD
 import SystemPackage
 
 enum FailNthCases {
-    static let maxIterations = 300
+    static let maxIterations = 400
     static let budget: Duration = .seconds(40)
 
     /// iommufd_fail_nth.c's constructor: let every allocation be injected and keep the log quiet.
