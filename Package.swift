@@ -19,9 +19,10 @@ let package = Package(
         .target(name: "CIOMMUFD", cSettings: [.define("_GNU_SOURCE")]),
         .target(
             name: "IOMMUFD",
-            dependencies: ["CIOMMUFD", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CIOMMUFD", .product(name: "SystemPackage", package: "swift-system")],
+            exclude: ["CMakeLists.txt"]  // the CMake build's (Scripts/cmake-build)
         ),
-        .target(name: "VFIO", dependencies: ["IOMMUFD", "CIOMMUFD"]),
+        .target(name: "VFIO", dependencies: ["IOMMUFD", "CIOMMUFD"], exclude: ["CMakeLists.txt"]),
         .target(name: "Conformance", dependencies: ["IOMMUFD", "VFIO", "CIOMMUFD"]),
         .executableTarget(
             name: "iommufd-conformance",
