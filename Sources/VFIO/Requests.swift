@@ -66,9 +66,9 @@ extension IoctlRequest {
         .invalidArgument: "no IRQ index with that number, argsz too small, or the cdev is not bound yet",
     ])
     public static let vfioDeviceSetIRQs = IoctlRequest("VFIO_DEVICE_SET_IRQS", CIOMMUFD_REQ_VFIO_DEVICE_SET_IRQS, meanings: [
-        .invalidArgument: "bad IRQ index, start/count beyond the index's vectors, not exactly one DATA_ and one ACTION_ flag, argsz not matching the data, or the cdev is not bound yet",
-        .badFileDescriptor: "an eventfd in the data is not an eventfd",
-        .notSupported: "the action is not supported for this index (e.g. MASK on MSI)",
+        .invalidArgument: "bad IRQ index, start/count beyond the index's vectors, not exactly one DATA_ and one ACTION_ flag, argsz not matching the data, a descriptor in the data that is not an eventfd, disabling an index that is not enabled, or the cdev is not bound yet",
+        .badFileDescriptor: "a descriptor in the data is closed",
+        .inappropriateIOCTLForDevice: "the action is not supported for this index (MASK/UNMASK on MSI or MSI-X, ERR on a non-PCIe device)",
     ])
     public static let vfioDeviceReset = IoctlRequest("VFIO_DEVICE_RESET", CIOMMUFD_REQ_VFIO_DEVICE_RESET, meanings: [
         .invalidArgument: "the device has no reset method (no FLR, PM reset or slot/bus reset), or the cdev is not bound yet",
@@ -76,7 +76,7 @@ extension IoctlRequest {
     ])
     public static let vfioDeviceGetPCIHotResetInfo = IoctlRequest("VFIO_DEVICE_GET_PCI_HOT_RESET_INFO", CIOMMUFD_REQ_VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, meanings: [
         .noSpace: "the devices array is too small; count holds the number needed",
-        .inappropriateIOCTLForDevice: "the device cannot be hot reset (no slot or bus reset)",
+        .operationNotSupportedByDevice: "the device cannot be hot reset (neither a slot nor a bus reset is possible, e.g. on the root bus)",
         .invalidArgument: "argsz too small, or the cdev is not bound yet",
     ])
     public static let vfioDevicePCIHotReset = IoctlRequest("VFIO_DEVICE_PCI_HOT_RESET", CIOMMUFD_REQ_VFIO_DEVICE_PCI_HOT_RESET, meanings: [

@@ -11,6 +11,12 @@ public enum Catalog {
         cases += CompatMockCases.all
         cases += FailNthCases.all
         cases += PrivilegeCases.all
+        cases += VFIOCdevCases.all
+        cases += DifferentialCases.all
+        cases += DMAAdvancedCases.all
+        cases += IRQCases.all
+        cases += GroupCases.all
+        cases += HWInfoCases.all
         return cases
     }
 

@@ -1,0 +1,179 @@
+// The legacy group flow (/dev/vfio/N + a container) on an edu device, as 6.12.117's
+// group.c, container.c and iommufd vfio_compat.c answer it.
+import CIOMMUFD
+import Glibc
+import IOMMUFD
+import SystemPackage
+import VFIO
+
+/// A group fd with (optionally) a type1 container set and its IOMMU chosen.
+final class GroupRig {
+    let group: VFIOGroup
+    let container: VFIOContainer
+    let address: String
+    init(_ ctx: CaseContext, compat: Bool = false, setContainer: Bool = true, setIOMMU: Bool = true) throws {
+        let pci = try CdevRig.pci(ctx)
+        guard let g = pci.iommuGroup else { try ctx.skip("\(pci.address) has no IOMMU group") }
+        address = pci.address
+        group = try ctx.step("open /dev/vfio/\(g)") { () throws(IOMMUFDError) in try VFIOGroup.open(g) }
+        container = try ctx.step("open container") { () throws(IOMMUFDError) in
+            compat ? try VFIOContainer.openIOMMUFDCompat() : try VFIOContainer.open()
+        }
+        if setContainer {
+            try ctx.step("SET_CONTAINER") { () throws(IOMMUFDError) in try group.setContainer(container) }
+            if setIOMMU { try ctx.step("SET_IOMMU type1v2") { () throws(IOMMUFDError) in try container.setIOMMU(.type1v2) } }
+        }
+    }
+}
+
+enum GroupCases {
+    static let needs: Set<Requirement> = [.vfioContainer, .eduDevice]
+
+    static func c(_ id: String, _ rule: String, requires: Set<Requirement> = needs,
+                  _ body: @escaping @Sendable (CaseContext) throws -> Void) -> ConformanceCase {
+        ConformanceCase(id, rule: rule, since: "6.2", requires: requires, body: body)
+    }
+
+    static var all: [ConformanceCase] {
+        [status, deviceNoContainer, wrongName, setTwice, setBadFD, unsetNone, groupDeviceBind, groupHotReset, setIOMMUNoGroup, unknownBeforeSetIOMMU, isolatedMSI]
+    }
+
+    static let status = c("group.status.viable", "GET_STATUS: a group whose only device is bound to vfio-pci is VIABLE; CONTAINER_SET follows SET/UNSET_CONTAINER") { ctx in
+        let rig = try GroupRig(ctx, setContainer: false)
+        let s0 = try ctx.expectOK("GET_STATUS") { () throws(IOMMUFDError) in try rig.group.status() }
+        try ctx.check(s0.viable, "group not viable")
+        try ctx.check(!s0.containerSet, "CONTAINER_SET before SET_CONTAINER")
+        try ctx.expectOK("SET_CONTAINER") { () throws(IOMMUFDError) in try rig.group.setContainer(rig.container) }
+        let s1 = try ctx.expectOK("GET_STATUS") { () throws(IOMMUFDError) in try rig.group.status() }
+        try ctx.check(s1.viable && s1.containerSet, "after SET_CONTAINER: viable \(s1.viable), container set \(s1.containerSet)")
+        try ctx.expectOK("UNSET_CONTAINER") { () throws(IOMMUFDError) in try rig.group.unsetContainer() }
+        let s2 = try ctx.expectOK("GET_STATUS") { () throws(IOMMUFDError) in try rig.group.status() }
+        try ctx.check(!s2.containerSet, "CONTAINER_SET after UNSET_CONTAINER")
+    }
+
+    static let deviceNoContainer = c("group.get-device-fd.no-container", "GET_DEVICE_FD before the group has a container fails EINVAL (vfio_df_group_open)") { ctx in
+        let rig = try GroupRig(ctx, setContainer: false)
+        try ctx.expectErrno(.invalidArgument, "GET_DEVICE_FD \(rig.address)") { () throws(IOMMUFDError) in try rig.group.deviceFD(rig.address) }
+    }
+
+    static let wrongName = c("group.get-device-fd.wrong-name", "GET_DEVICE_FD with a name that is no device of the group fails ENODEV (vfio_device_get_from_name); group on the iommufd compat container",
+                             requires: needs.union([.iommufd])) { ctx in
+        let rig = try GroupRig(ctx, compat: true)
+        try ctx.expectErrno(.operationNotSupportedByDevice, "0000:00:1f.7") { () throws(IOMMUFDError) in try rig.group.deviceFD("0000:00:1f.7") }
+        try ctx.expectErrno(.operationNotSupportedByDevice, "garbage name") { () throws(IOMMUFDError) in try rig.group.deviceFD("not-a-device") }
+        if let other = ctx.machine.eduDevices.dropFirst().first {
+            try ctx.expectErrno(.operationNotSupportedByDevice, "\(other.address) (another group's device)") { () throws(IOMMUFDError) in
+                try rig.group.deviceFD(other.address)
+            }
+        }
+        let dev = try ctx.expectOK("the right name works") { () throws(IOMMUFDError) in try rig.group.deviceFD(rig.address) }
+        try ctx.checkEqual(dev.origin, .group, "device origin")
+    }
+
+    static let setTwice = c("group.set-container.twice", "SET_CONTAINER on a group that already has one fails EINVAL, with the same or another container") { ctx in
+        let rig = try GroupRig(ctx, setIOMMU: false)
+        try ctx.expectErrno(.invalidArgument, "same container again") { () throws(IOMMUFDError) in try rig.group.setContainer(rig.container) }
+        let other = try ctx.step("open another container") { () throws(IOMMUFDError) in try VFIOContainer.open() }
+        try ctx.expectErrno(.invalidArgument, "another container") { () throws(IOMMUFDError) in try rig.group.setContainer(other) }
+        if ctx.machine.hasIOMMUFD {
+            let compat = try ctx.step("open /dev/iommu") { () throws(IOMMUFDError) in try VFIOContainer.openIOMMUFDCompat() }
+            try ctx.expectErrno(.invalidArgument, "an iommufd") { () throws(IOMMUFDError) in try rig.group.setContainer(compat) }
+        }
+    }
+
+    static let setBadFD = c("group.set-container.bad-fd", "SET_CONTAINER with an fd that is neither container nor iommufd fails EBADFD, with a closed fd EBADF") { ctx in
+        let rig = try GroupRig(ctx, setContainer: false)
+        let efd = try ctx.step("eventfd") { () throws(IOMMUFDError) in try EventFD.create() }
+        func set(_ raw: Int32) throws(IOMMUFDError) {
+            var fd = raw
+            try rig.group.fd.perform(.vfioGroupSetContainer, &fd)
+        }
+        try ctx.expectErrno(.fileDescriptorInBadState, "an eventfd") { () throws(IOMMUFDError) in try set(efd.rawValue) }
+        try ctx.expectErrno(.fileDescriptorInBadState, "the group's own fd") { () throws(IOMMUFDError) in try set(rig.group.fd.rawValue ?? -1) }
+        try ctx.expectErrno(.badFileDescriptor, "fd 100000") { () throws(IOMMUFDError) in try set(100_000) }
+        try ctx.expectErrno(.badFileDescriptor, "fd -1") { () throws(IOMMUFDError) in try set(-1) }
+        let s = try ctx.expectOK("GET_STATUS") { () throws(IOMMUFDError) in try rig.group.status() }
+        try ctx.check(!s.containerSet, "a failed SET_CONTAINER left CONTAINER_SET")
+    }
+
+    static let unsetNone = c("group.unset-container.none", "UNSET_CONTAINER without a container fails EINVAL; set → unset (no device open) → unset again: OK, EINVAL") { ctx in
+        let rig = try GroupRig(ctx, setContainer: false)
+        try ctx.expectErrno(.invalidArgument, "UNSET without a container") { () throws(IOMMUFDError) in try rig.group.unsetContainer() }
+        try ctx.step("SET_CONTAINER") { () throws(IOMMUFDError) in try rig.group.setContainer(rig.container) }
+        try ctx.expectOK("UNSET") { () throws(IOMMUFDError) in try rig.group.unsetContainer() }
+        try ctx.expectErrno(.invalidArgument, "UNSET again") { () throws(IOMMUFDError) in try rig.group.unsetContainer() }
+    }
+
+    static let groupDeviceBind = c("group.device.cdev-ioctls", "a device fd from GET_DEVICE_FD cannot BIND_IOMMUFD (EINVAL, device_cdev.c:82); ATTACH/DETACH on it are unknown ioctls (ENOTTY)",
+                                   requires: needs.union([.iommufd])) { ctx in
+        let rig = try GroupRig(ctx, compat: true)
+        let dev = try ctx.step("GET_DEVICE_FD") { () throws(IOMMUFDError) in try rig.group.deviceFD(rig.address) }
+        let iommufd = try ctx.openIOMMUFD()
+        try ctx.expectErrno(.invalidArgument, "BIND") { () throws(IOMMUFDError) in try dev.bind(iommufd: iommufd) }
+        let ioas = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try iommufd.allocIOAS() }
+        try ctx.expectErrno(.inappropriateIOCTLForDevice, "ATTACH") { () throws(IOMMUFDError) in try dev.attach(ioas.id) }
+        try ctx.expectErrno(.inappropriateIOCTLForDevice, "DETACH") { () throws(IOMMUFDError) in try dev.detach() }
+        let info = try ctx.expectOK("GET_INFO works on the group-opened device") { () throws(IOMMUFDError) in try dev.info() }
+        try ctx.check(info.flags.contains(.pci), "no FLAGS_PCI")
+    }
+
+    static let groupHotReset = c("group.hot-reset-info", "GET_PCI_HOT_RESET_INFO on a group-opened device lists the device with its group id (no DEV_ID flag), or fails ENODEV when no slot/bus reset exists (group on the compat container)",
+                                 requires: needs.union([.iommufd])) { ctx in
+        let rig = try GroupRig(ctx, compat: true)
+        let dev = try ctx.step("GET_DEVICE_FD") { () throws(IOMMUFDError) in try rig.group.deviceFD(rig.address) }
+        let result: Result<HotResetInfo, IOMMUFDError>
+        do throws(IOMMUFDError) { result = .success(try dev.hotResetInfo()) } catch { result = .failure(error) }
+        switch result {
+        case .failure(let e):
+            try ctx.check(e.origin == .kernel && e.errno == .operationNotSupportedByDevice, "expected the info or ENODEV, got \(e)")
+        case .success(let info):
+            try ctx.check(!info.usesDeviceIDs, "FLAG_DEV_ID on a group-opened device")
+            try ctx.check(info.devices.contains { $0.address == rig.address && $0.id == UInt32(rig.group.number) },
+                          "\(rig.address) with group \(rig.group.number) not among \(info.devices)")
+        }
+    }
+
+    static let setIOMMUNoGroup = c("group.set-iommu-no-group", "SET_IOMMU on a container with no group: EINVAL on /dev/vfio/vfio (container.c), ENODEV on the iommufd compat container (no compat IOAS)",
+                                   requires: [.vfioContainer, .iommufd]) { ctx in
+        let native = try ctx.step("open /dev/vfio/vfio") { () throws(IOMMUFDError) in try VFIOContainer.open() }
+        try ctx.expectErrno(.invalidArgument, "type1 container") { () throws(IOMMUFDError) in try native.setIOMMU(.type1v2) }
+        let compat = try ctx.step("open /dev/iommu") { () throws(IOMMUFDError) in try VFIOContainer.openIOMMUFDCompat() }
+        try ctx.expectErrno(.operationNotSupportedByDevice, "compat container") { () throws(IOMMUFDError) in try compat.setIOMMU(.type1v2) }
+        try ctx.checkEqual(try ctx.step("API version (type1)") { () throws(IOMMUFDError) in try native.apiVersion() }, 0, "VFIO_API_VERSION")
+        try ctx.checkEqual(try ctx.step("API version (compat)") { () throws(IOMMUFDError) in try compat.apiVersion() }, 0, "VFIO_API_VERSION")
+    }
+
+    static let unknownBeforeSetIOMMU = c("group.container-ioctl-before-set-iommu", "a container ioctl the container layer does not handle itself, before SET_IOMMU: EINVAL on /dev/vfio/vfio (no driver yet), ENOTTY on iommufd compat; MAP_DMA then: EINVAL vs ENODEV",
+                                         requires: [.vfioContainer, .iommufd]) { ctx in
+        let native = try ctx.step("open /dev/vfio/vfio") { () throws(IOMMUFDError) in try VFIOContainer.open() }
+        let compat = try ctx.step("open /dev/iommu") { () throws(IOMMUFDError) in try VFIOContainer.openIOMMUFDCompat() }
+        let unknown = IoctlRequest("VFIO_UNDEFINED(0x3b7e)", 0x3b7e)
+        try ctx.expectErrno(.invalidArgument, "unknown on type1") { () throws(IOMMUFDError) in try native.fd.perform(unknown, value: 0) }
+        try ctx.expectErrno(.inappropriateIOCTLForDevice, "unknown on compat") { () throws(IOMMUFDError) in try compat.fd.perform(unknown, value: 0) }
+        let buf = try DMABuffer(size: 4096)
+        try ctx.expectErrno(.invalidArgument, "MAP_DMA on type1 before SET_IOMMU") { () throws(IOMMUFDError) in
+            try native.mapDMA(buf.bytes, iova: 0x10_0000)
+        }
+        try ctx.expectErrno(.operationNotSupportedByDevice, "MAP_DMA on compat before any IOAS") { () throws(IOMMUFDError) in
+            try compat.mapDMA(buf.bytes, iova: 0x10_0000)
+        }
+    }
+
+    static let isolatedMSI = c("group.type1-isolated-msi", "native type1 SET_IOMMU succeeds only for groups with isolated MSI (interrupt remapping: VT-d, AMD) unless vfio_iommu_type1.allow_unsafe_interrupts; virtio-iommu has none: EPERM") { ctx in
+        let rig = try GroupRig(ctx, setIOMMU: false)
+        let unsafe = firstByte("/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts") == UInt8(ascii: "Y")
+        if ctx.profile == "virtio" && !unsafe {
+            try ctx.expectErrno(.notPermitted, "SET_IOMMU type1v2") { () throws(IOMMUFDError) in try rig.container.setIOMMU(.type1v2) }
+            try ctx.expectErrno(.notPermitted, "SET_IOMMU type1") { () throws(IOMMUFDError) in try rig.container.setIOMMU(.type1) }
+        } else {
+            try ctx.expectOK("SET_IOMMU type1v2") { () throws(IOMMUFDError) in try rig.container.setIOMMU(.type1v2) }
+        }
+    }
+
+    static func firstByte(_ path: String) -> UInt8? {
+        guard let f = fopen(path, "r") else { return nil }
+        defer { fclose(f) }
+        let c = fgetc(f)
+        return c < 0 ? nil : UInt8(c)
+    }
+}
