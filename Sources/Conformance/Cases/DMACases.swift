@@ -65,18 +65,31 @@ enum DMACases {
         }
     }
 
-    /// A device read from an unmapped IOVA brings nothing of the process's memory into the device.
+    /// After UNMAP, a device read from the old IOVA no longer returns the memory that was mapped there.
     static func unmappedSource(_ mode: VFIOMode) -> ConformanceCase {
         dmaCase("dma.blocked.unmapped-source",
-                "a device read from an unmapped IOVA returns none of the memory behind a mapping elsewhere", mode) { ctx in
+                "a device read from an IOVA whose mapping was removed does not return that memory", mode) { ctx in
             let (path, _, b) = try mappedPair(ctx, mode, seed: 11)
-            try ctx.expectOK("clear the edu buffer") { () throws(IOMMUFDError) in try path.clearDeviceBuffer() }
-            // Read from the unmapped page after the source, then write the device buffer out.
-            try dma(ctx, "DMA from unmapped IOVA, then device → destination") { () throws(IOMMUFDError) in
-                try path.roundTrip(from: src + UInt64(page), to: dst, length: length)
+            let filler = try DMABuffer(size: page)
+            filler.fillPattern(seed: 13, length: length)
+            try ctx.expectOK("map filler") { () throws(IOMMUFDError) in try path.map(filler, length: page, iova: dst + 0x10_0000) }
+            // The edu buffer is not reachable from the CPU, so load it with a known pattern by DMA.
+            try dma(ctx, "control: source → device → destination") { () throws(IOMMUFDError) in
+                try path.roundTrip(from: src, to: dst, length: length)
+            }
+            try ctx.check(b.matchesPattern(seed: 11, length: length), "control DMA from the mapped source did not land")
+            try dma(ctx, "load the device buffer from the filler") { () throws(IOMMUFDError) in
+                try path.edu.copyToDevice(from: dst + 0x10_0000, deviceOffset: 0, length: length)
+                try path.edu.wait(timeout: .seconds(10))
+            }
+            try ctx.expectOK("unmap source") { () throws(IOMMUFDError) in try path.unmap(iova: src, length: UInt64(page)) }
+            memsetZero(b)
+            try dma(ctx, "read the unmapped source, then device → destination") { () throws(IOMMUFDError) in
+                try path.roundTrip(from: src, to: dst, length: length)
             }
             try ctx.check(!b.matchesPattern(seed: 11, length: length),
-                          "the device read the mapped source's bytes through an unmapped IOVA")
+                          "the device still read the source's bytes through an unmapped IOVA")
+            ctx.observation = b.matchesPattern(seed: 13, length: length) ? "device buffer unchanged" : "device buffer overwritten"
         }
     }
 
