@@ -85,14 +85,14 @@ extension IOAS {
 
     /// IOMMU_IOAS_MAP_FILE: map `length` bytes of a memfd from `start` (6.13+).
     @discardableResult
-    public func mapFile(fd fileFD: Int32, start: UInt64, length: UInt64, at iova: UInt64? = nil,
+    public func mapFile(_ file: FileDescriptor, start: UInt64, length: UInt64, at iova: UInt64? = nil,
                         access: MapAccess = .readWrite) throws(IOMMUFDError) -> UInt64 {
         try validateRange(.ioasMapFile, iova: iova ?? 0, length: length)
         var cmd = iommu_ioas_map_file()
         cmd.size = UInt32(MemoryLayout<iommu_ioas_map_file>.size)
         cmd.flags = access.rawValue | (iova == nil ? 0 : UInt32(IOMMU_IOAS_MAP_FIXED_IOVA.rawValue))
         cmd.ioas_id = id.rawValue
-        cmd.fd = fileFD
+        cmd.fd = file.rawValue
         cmd.start = start
         cmd.length = length
         cmd.iova = iova ?? 0

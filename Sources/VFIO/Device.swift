@@ -1,6 +1,7 @@
 import CIOMMUFD
 import Glibc
 import IOMMUFD
+import SystemPackage
 
 /// An open VFIO device fd: from its cdev (`/dev/vfio/devices/vfioN`, iommufd flow)
 /// or from its group (`VFIO_GROUP_GET_DEVICE_FD`, container flow). Closed on deinit.
@@ -42,17 +43,17 @@ extension VFIODevice {
     /// VFIO_DEVICE_BIND_IOMMUFD: binds this cdev to `iommufd`; returns the device's id there.
     /// `token` is the 16-byte VF token UUID (6.17+). Without one the 16-byte 6.12 form is
     /// sent, so this works on every cdev kernel.
-    public func bind(iommufd: borrowing IOMMUFD, token: [UInt8]? = nil) throws(IOMMUFDError) -> DeviceID {
+    public func bind(iommufd: borrowing IOMMUFD, token: [UInt8]? = nil) throws(IOMMUFDError) -> IOMMUFDDeviceID {
         guard let raw = iommufd.fd.rawValue else {
             throw .invalid(.vfioDeviceBindIOMMUFD, argument: "iommufd", "the iommufd is closed", errno: .badFileDescriptor)
         }
-        return try bind(iommufdDescriptor: raw, token: token)
+        return try bind(iommufdDescriptor: FileDescriptor(rawValue: raw), token: token)
     }
 
     /// BIND with a raw descriptor, for negative tests (a closed fd, a non-iommufd fd).
-    public func bind(iommufdDescriptor raw: Int32, token: [UInt8]? = nil) throws(IOMMUFDError) -> DeviceID {
+    public func bind(iommufdDescriptor descriptor: FileDescriptor, token: [UInt8]? = nil) throws(IOMMUFDError) -> IOMMUFDDeviceID {
         var cmd = vfio_device_bind_iommufd()
-        cmd.iommufd = raw
+        cmd.iommufd = descriptor.rawValue
         if let token {
             guard token.count == 16 else {
                 throw .invalid(.vfioDeviceBindIOMMUFD, argument: "token_uuid_ptr", "a VF token is a 16-byte UUID")
@@ -68,7 +69,7 @@ extension VFIODevice {
             cmd.argsz = 16
             try fd.perform(.vfioDeviceBindIOMMUFD, &cmd, argumentName: "iommufd")
         }
-        return DeviceID(rawValue: cmd.out_devid)
+        return IOMMUFDDeviceID(rawValue: cmd.out_devid)
     }
 
     /// VFIO_DEVICE_ATTACH_IOMMUFD_PT: attaches to an IOAS (the kernel picks or makes a

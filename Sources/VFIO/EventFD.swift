@@ -16,6 +16,9 @@ public struct EventFD: ~Copyable {
 
     private init(rawValue: Int32) { self.rawValue = rawValue }
 
+    /// The descriptor, for SET_IRQS (`enableIRQs(_:eventFDs:)`).
+    public var descriptor: FileDescriptor { FileDescriptor(rawValue: rawValue) }
+
     deinit { Glibc.close(rawValue) }
 
     /// Reads and resets the counter; nil when nothing was signalled.

@@ -1,5 +1,6 @@
 import CIOMMUFD
 import IOMMUFD
+import SystemPackage
 
 /// VFIO_DEVICE_FEATURE indexes (the low 16 bits of flags).
 public struct DeviceFeature: RawRepresentable, Sendable, Hashable {
@@ -155,11 +156,11 @@ extension VFIODevice {
 
     /// VFIO_DEVICE_PCI_HOT_RESET. A cdev device bound to iommufd passes no group fds
     /// (the kernel checks ownership by iommufd); group-opened devices pass every group.
-    public func hotReset(groupFDs: [Int32] = []) throws(IOMMUFDError) {
+    public func hotReset(groupFDs: [FileDescriptor] = []) throws(IOMMUFDError) {
         var buf = [UInt8](repeating: 0, count: 12 + 4 * groupFDs.count)
         buf.putLE(UInt32(buf.count), at: 0)
         buf.putLE(UInt32(groupFDs.count), at: 8)
-        for (i, g) in groupFDs.enumerated() { buf.putLE(UInt32(bitPattern: g), at: 12 + 4 * i) }
+        for (i, g) in groupFDs.enumerated() { buf.putLE(UInt32(bitPattern: g.rawValue), at: 12 + 4 * i) }
         try performBytes(.vfioDevicePCIHotReset, buf)
     }
 }

@@ -1,5 +1,6 @@
 import CIOMMUFD
 import IOMMUFD
+import SystemPackage
 
 /// A vfio-pci IRQ index.
 public enum IRQIndex: UInt32, Sendable, CaseIterable {
@@ -90,9 +91,9 @@ extension VFIODevice {
     }
 
     /// Routes vectors `start...` of `index` to eventfds (MSI/MSI-X/INTx enable).
-    public func enableIRQs(_ index: IRQIndex, eventFDs: [Int32], start: UInt32 = 0) throws(IOMMUFDError) {
+    public func enableIRQs(_ index: IRQIndex, eventFDs: [FileDescriptor], start: UInt32 = 0) throws(IOMMUFDError) {
         if eventFDs.isEmpty { throw .invalid(.vfioDeviceSetIRQs, argument: "data", "no eventfds given") }
-        try setIRQs(index.rawValue, action: .trigger, start: start, data: .eventFDs(eventFDs))
+        try setIRQs(index.rawValue, action: .trigger, start: start, data: .eventFDs(eventFDs.map(\.rawValue)))
     }
 
     /// Disables every vector of `index` (DATA_NONE | ACTION_TRIGGER, count 0).

@@ -55,9 +55,9 @@ import Testing
 
     @Test func bindBadIOMMUFDFails() throws {
         let device = openDevice()
-        let neg = try #require(#expect(throws: IOMMUFDError.self) { try device.bind(iommufdDescriptor: -1) })
+        let neg = try #require(#expect(throws: IOMMUFDError.self) { try device.bind(iommufdDescriptor: FileDescriptor(rawValue: -1)) })
         #expect(neg.errno == .invalidArgument)
-        let bad = try #require(#expect(throws: IOMMUFDError.self) { try device.bind(iommufdDescriptor: 77) })
+        let bad = try #require(#expect(throws: IOMMUFDError.self) { try device.bind(iommufdDescriptor: FileDescriptor(rawValue: 77)) })
         #expect(bad.errno == .badFileDescriptor)
     }
 
@@ -135,7 +135,7 @@ import Testing
         #expect(msi.count == 1 && msi.flags.contains(.eventfd))
         #expect(mock.last(.vfioDeviceGetIRQInfo)?.bytes == [16, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0])
 
-        try device.enableIRQs(.msi, eventFDs: [33, 34])
+        try device.enableIRQs(.msi, eventFDs: [FileDescriptor(rawValue: 33), FileDescriptor(rawValue: 34)])
         var c = try #require(mock.last(.vfioDeviceSetIRQs))
         #expect(c.bytes.count == 28)
         #expect(c.bytes.le(UInt32.self, at: 0) == 28)

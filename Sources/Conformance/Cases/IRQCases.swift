@@ -45,7 +45,7 @@ enum IRQCases {
     /// Enables INTx on `efd`, or skips when the guest routed no IRQ line to the device.
     static func enableINTx(_ ctx: CaseContext, _ path: DMAPath, _ efd: borrowing EventFD) throws {
         var failure: IOMMUFDError?
-        do throws(IOMMUFDError) { try path.edu.device.enableIRQs(.intx, eventFDs: [efd.rawValue]) } catch { failure = error }
+        do throws(IOMMUFDError) { try path.edu.device.enableIRQs(.intx, eventFDs: [efd.descriptor]) } catch { failure = error }
         if let f = failure {
             if f.errno == .operationNotSupportedByDevice { try ctx.skip("INTx enable: ENODEV (no legacy IRQ routed to the device)") }
             throw CaseFailure("enable INTx: \(f)")
@@ -66,7 +66,7 @@ enum IRQCases {
 
     static let msiRaise = c("irq.msi.raise", "an interrupt the edu raises with MSI enabled arrives on the MSI eventfd, once per raise") { ctx, path in
         let efd = try ctx.step("eventfd") { () throws(IOMMUFDError) in try EventFD.create() }
-        try ctx.expectOK("enable MSI") { () throws(IOMMUFDError) in try path.edu.device.enableIRQs(.msi, eventFDs: [efd.rawValue]) }
+        try ctx.expectOK("enable MSI") { () throws(IOMMUFDError) in try path.edu.device.enableIRQs(.msi, eventFDs: [efd.descriptor]) }
         try ctx.checkEqual(try wait(ctx, efd, "nothing before the raise", timeout: .milliseconds(200)), nil, "event before any raise")
         for v: UInt32 in [0x1, 0x2] {
             try raise(ctx, path, v)
@@ -84,7 +84,7 @@ enum IRQCases {
         src.fillPattern(seed: 81, length: 256)
         try ctx.step("map src") { () throws(IOMMUFDError) in try path.map(src, length: 4096, iova: DMAAdvancedCases.S) }
         let efd = try ctx.step("eventfd") { () throws(IOMMUFDError) in try EventFD.create() }
-        try ctx.expectOK("enable MSI") { () throws(IOMMUFDError) in try path.edu.device.enableIRQs(.msi, eventFDs: [efd.rawValue]) }
+        try ctx.expectOK("enable MSI") { () throws(IOMMUFDError) in try path.edu.device.enableIRQs(.msi, eventFDs: [efd.descriptor]) }
         try ctx.step("start RAM → device DMA with the IRQ bit") { () throws(IOMMUFDError) in
             try path.edu.device.write32(.bar0, at: EduDevice.Register.dmaSource, UInt32(DMAAdvancedCases.S))
             try path.edu.device.write32(.bar0, at: EduDevice.Register.dmaDestination, UInt32(EduDevice.bufferBase))
@@ -107,7 +107,7 @@ enum IRQCases {
 
     static let msiDisable = c("irq.msi.disable", "after SET_IRQS disables MSI, a raise signals nothing on the former eventfd") { ctx, path in
         let efd = try ctx.step("eventfd") { () throws(IOMMUFDError) in try EventFD.create() }
-        try ctx.expectOK("enable MSI") { () throws(IOMMUFDError) in try path.edu.device.enableIRQs(.msi, eventFDs: [efd.rawValue]) }
+        try ctx.expectOK("enable MSI") { () throws(IOMMUFDError) in try path.edu.device.enableIRQs(.msi, eventFDs: [efd.descriptor]) }
         try raise(ctx, path, 0x1)
         try ctx.check(try wait(ctx, efd, "control MSI") != nil, "control MSI did not arrive")
         try ack(ctx, path, 0x1)
@@ -153,7 +153,7 @@ enum IRQCases {
 
     static let loopback = c("irq.trigger-loopback", "SET_IRQS DATA_NONE|ACTION_TRIGGER fires the enabled vector's eventfd from software (MSI, then INTx)") { ctx, path in
         let efd = try ctx.step("eventfd") { () throws(IOMMUFDError) in try EventFD.create() }
-        try ctx.expectOK("enable MSI") { () throws(IOMMUFDError) in try path.edu.device.enableIRQs(.msi, eventFDs: [efd.rawValue]) }
+        try ctx.expectOK("enable MSI") { () throws(IOMMUFDError) in try path.edu.device.enableIRQs(.msi, eventFDs: [efd.descriptor]) }
         try ctx.expectOK("trigger MSI") { () throws(IOMMUFDError) in try path.edu.device.triggerIRQ(.msi) }
         try ctx.checkEqual(try wait(ctx, efd, "MSI loopback", timeout: .seconds(1)), 1, "eventfd count after one trigger")
         try ctx.expectOK("disable MSI") { () throws(IOMMUFDError) in try path.edu.device.disableIRQs(.msi) }

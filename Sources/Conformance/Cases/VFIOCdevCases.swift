@@ -149,14 +149,14 @@ enum VFIOCdevCases {
             let dev = try ctx.step("open cdev") { () throws(IOMMUFDError) in try VFIODevice.openCdev(path) }
             let null = try PlainFD("/dev/null")
             try ctx.expectErrno(.fileDescriptorInBadState, "/dev/null") { () throws(IOMMUFDError) in
-                try dev.bind(iommufdDescriptor: null.raw)
+                try dev.bind(iommufdDescriptor: FileDescriptor(rawValue: null.raw))
             }
             let efd = try ctx.step("eventfd") { () throws(IOMMUFDError) in try EventFD.create() }
             try ctx.expectErrno(.fileDescriptorInBadState, "an eventfd") { () throws(IOMMUFDError) in
-                try dev.bind(iommufdDescriptor: efd.rawValue)
+                try dev.bind(iommufdDescriptor: efd.descriptor)
             }
             try ctx.expectErrno(.fileDescriptorInBadState, "the device's own fd") { () throws(IOMMUFDError) in
-                try dev.bind(iommufdDescriptor: dev.fd.rawValue ?? -1)
+                try dev.bind(iommufdDescriptor: FileDescriptor(rawValue: dev.fd.rawValue ?? -1))
             }
         },
         c("cdev.bind.closed-fd", "BIND with a closed descriptor number fails EBADF") { ctx in
@@ -166,10 +166,10 @@ enum VFIOCdevCases {
             do { let f = try PlainFD("/dev/null"); closed = f.raw }
             try ctx.check(fcntl(closed, F_GETFD) < 0, "descriptor \(closed) is still open")
             try ctx.expectErrno(.badFileDescriptor, "closed fd \(closed)") { () throws(IOMMUFDError) in
-                try dev.bind(iommufdDescriptor: closed)
+                try dev.bind(iommufdDescriptor: FileDescriptor(rawValue: closed))
             }
             try ctx.expectErrno(.badFileDescriptor, "fd 100000") { () throws(IOMMUFDError) in
-                try dev.bind(iommufdDescriptor: 100_000)
+                try dev.bind(iommufdDescriptor: FileDescriptor(rawValue: 100_000))
             }
         },
         c("cdev.bind.twice", "a second BIND of a bound cdev fails EINVAL, to the same or another iommufd (device_cdev.c:89)") { ctx in
@@ -417,9 +417,9 @@ enum VFIOCdevCases {
                 try rawSetIRQs(edu.device, flags: dataNone | actionTrigger, index: 1, start: 0, count: 0)
             }
             let efd = try ctx.step("eventfd") { () throws(IOMMUFDError) in try EventFD.create() }
-            try ctx.expectOK("enable MSI") { () throws(IOMMUFDError) in try edu.device.enableIRQs(.msi, eventFDs: [efd.rawValue]) }
+            try ctx.expectOK("enable MSI") { () throws(IOMMUFDError) in try edu.device.enableIRQs(.msi, eventFDs: [efd.descriptor]) }
             try ctx.expectErrno(.invalidArgument, "enable INTx while MSI is enabled") { () throws(IOMMUFDError) in
-                try edu.device.enableIRQs(.intx, eventFDs: [efd.rawValue])
+                try edu.device.enableIRQs(.intx, eventFDs: [efd.descriptor])
             }
             try ctx.expectOK("disable MSI (DATA_NONE, count 0)") { () throws(IOMMUFDError) in
                 try rawSetIRQs(edu.device, flags: dataNone | actionTrigger, index: 1, start: 0, count: 0)
@@ -430,13 +430,13 @@ enum VFIOCdevCases {
             let edu = try BoundEdu(ctx, rig)
             let null = try PlainFD("/dev/null")
             try ctx.expectErrno(.invalidArgument, "MSI trigger with /dev/null") { () throws(IOMMUFDError) in
-                try edu.device.enableIRQs(.msi, eventFDs: [null.raw])
+                try edu.device.enableIRQs(.msi, eventFDs: [FileDescriptor(rawValue: null.raw)])
             }
             try ctx.expectErrno(.badFileDescriptor, "MSI trigger with closed fd 100000") { () throws(IOMMUFDError) in
-                try edu.device.enableIRQs(.msi, eventFDs: [100_000])
+                try edu.device.enableIRQs(.msi, eventFDs: [FileDescriptor(rawValue: 100_000)])
             }
             try ctx.expectErrno(.invalidArgument, "INTx trigger with /dev/null") { () throws(IOMMUFDError) in
-                try edu.device.enableIRQs(.intx, eventFDs: [null.raw])
+                try edu.device.enableIRQs(.intx, eventFDs: [FileDescriptor(rawValue: null.raw)])
             }
             try ctx.expectErrno(.inappropriateIOCTLForDevice, "MASK on MSI") { () throws(IOMMUFDError) in
                 try edu.device.maskIRQ(.msi)
