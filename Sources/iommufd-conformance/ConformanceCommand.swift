@@ -79,6 +79,8 @@ struct Summarize: ParsableCommand {
         }
         let merged = Reports.Document(kernel: docs.first?.kernel ?? "unknown", cases: docs.flatMap(\.cases))
         print(Summary.render(merged))
+        let c = Reports.counts(merged.cases)
+        print("conformance: \(c.pass) passed, \(c.fail) failed, \(c.skip) skipped")
         if let json { try write(Reports.json(merged), to: json) }
         if merged.cases.contains(where: { $0.status == .fail }) { throw ExitCode(1) }
     }
