@@ -4,6 +4,7 @@ public enum Catalog {
         var cases: [ConformanceCase] = []
         cases += GenericCases.all
         cases += DMACases.all
+        cases += SharedGroupCases.all
         cases += IOASCases.all
         cases += HWPTCases.all
         cases += MockDomainCases.all

@@ -31,6 +31,8 @@ public enum Requirement: String, Sendable, Hashable, CaseIterable {
     case eduDevice
     /// Two edu devices bound to vfio-pci, in different groups.
     case twoEduDevices
+    /// Two edu devices bound to vfio-pci in the SAME IOMMU group (behind a PCIe-to-PCI bridge).
+    case sharedGroupEdus
     /// /dev/vfio/vfio (the legacy type1 container).
     case vfioContainer
     /// Free 2 MiB hugetlb pages.

@@ -45,13 +45,12 @@ public final class DMAPath {
     }
 
     /// Opens `pci` (an edu bound to vfio-pci) in `mode`. Each step that fails names itself.
-    public init(mode: VFIOMode, pci: PCIDevice) throws {
-        self.mode = mode
-        self.pci = pci
+    public convenience init(mode: VFIOMode, pci: PCIDevice) throws {
         func step<T: ~Copyable>(_ what: String, _ body: () throws(IOMMUFDError) -> T) throws -> T {
             do { return try body() } catch { throw CaseFailure("\(mode.rawValue) setup, \(what): \(error)") }
         }
         let device: VFIODevice
+        let backend: Backend
         switch mode {
         case .native:
             guard let cdev = pci.vfioCdevPath else { throw CaseSkip("\(pci.address) has no VFIO cdev") }
@@ -83,8 +82,38 @@ public final class DMAPath {
             device = try step("GROUP_GET_DEVICE_FD") { () throws(IOMMUFDError) in try group.deviceFD(pci.address) }
             backend = .container(ContainerSetup(container: container, group: group))
         }
+        try self.init(mode: mode, pci: pci, device: device, backend: backend)
+    }
+
+    /// A second device of `native`'s group: bound to the same iommufd, attached to the same IOAS.
+    public convenience init(sharing native: NativeSetup, pci: PCIDevice) throws {
+        guard let cdev = pci.vfioCdevPath else { throw CaseSkip("\(pci.address) has no VFIO cdev") }
+        func fail(_ e: IOMMUFDError) -> CaseFailure { CaseFailure("native setup of \(pci.address) beside its group peer: \(e)") }
+        let device: VFIODevice
+        do { device = try VFIODevice.openCdev(cdev) } catch { throw fail(error) }
+        do throws(IOMMUFDError) {
+            _ = try device.bind(iommufd: native.iommufd)
+            _ = try device.attach(native.ioas.id)
+        } catch { throw fail(error) }
+        try self.init(mode: .native, pci: pci, device: device, backend: .native(native))
+    }
+
+    /// A second device of `other`'s group, from the same group fd (so the same container).
+    public convenience init(sharingGroupOf other: DMAPath, pci: PCIDevice) throws {
+        guard let setup = other.containerSetup else { throw CaseFailure("\(other.mode.rawValue) has no container") }
+        let device: VFIODevice
+        do { device = try setup.group.deviceFD(pci.address) } catch {
+            throw CaseFailure("GROUP_GET_DEVICE_FD \(pci.address): \(error)")
+        }
+        try self.init(mode: other.mode, pci: pci, device: device, backend: .container(setup))
+    }
+
+    init(mode: VFIOMode, pci: PCIDevice, device: consuming VFIODevice, backend: Backend) throws {
+        self.mode = mode
+        self.pci = pci
+        self.backend = backend
         do { edu = try EduDevice(device, dmaMask: .max) } catch {
-            throw CaseFailure("\(mode.rawValue) setup, edu init (id, liveness, bus master): \(error)")
+            throw CaseFailure("\(mode.rawValue) setup of \(pci.address), edu init (id, liveness, bus master): \(error)")
         }
     }
 

@@ -30,6 +30,13 @@ public struct Machine: Sendable {
             isRoot: getuid() == 0)
     }
 
+    /// The first pair of edu devices that share an IOMMU group, if any.
+    public var sharedGroupEdus: [PCIDevice] {
+        let byGroup = Dictionary(grouping: eduDevices.filter { $0.iommuGroup != nil }, by: { $0.iommuGroup ?? -1 })
+        return byGroup.values.filter { $0.count >= 2 }.min { ($0.first?.address ?? "") < ($1.first?.address ?? "") }
+            .map { Array($0.prefix(2)) } ?? []
+    }
+
     /// Why requirement `r` is not met, or nil.
     public func missing(_ r: Requirement) -> String? {
         switch r {
@@ -40,6 +47,9 @@ public struct Machine: Sendable {
         case .twoEduDevices:
             let groups = Set(eduDevices.compactMap(\.iommuGroup))
             return groups.count >= 2 ? nil : "needs two edu devices in different IOMMU groups, found \(eduDevices.count)"
+        case .sharedGroupEdus:
+            return sharedGroupEdus.count >= 2 ? nil
+                : "needs two edu devices in one IOMMU group (behind the PCIe-to-PCI bridge); this IOMMU gives them none or separate groups"
         case .vfioContainer: return hasVFIOContainer ? nil : "no /dev/vfio/vfio (kernel without VFIO_CONTAINER)"
         case .hugetlb: return hugetlbFreePages >= 2 ? nil : "fewer than 2 free 2 MiB hugetlb pages"
         case .failNth: return hasFailNth ? nil : "no fail-nth / debugfs fault injection (FAULT_INJECTION_DEBUG_FS)"
