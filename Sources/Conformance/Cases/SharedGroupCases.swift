@@ -115,7 +115,7 @@ enum SharedGroupCases {
     /// A group has one page table: attaching its second device elsewhere fails EINVAL (device.c:489).
     static let cdevSplitIOAS = ConformanceCase(
         "group.shared.cdev-one-page-table",
-        rule: "devices of one group share one page table: attaching one of them to another IOAS fails EINVAL",
+        rule: "a group has one page table: attaching its other device elsewhere fails EINVAL; re-attaching an attached device replaces it for the whole group",
         since: "6.6", requires: [.sharedGroupEdus, .iommufd]) { ctx in
         let (a, b) = try pair(ctx)
         let iommufd = try ctx.openIOMMUFD()
@@ -127,7 +127,19 @@ enum SharedGroupCases {
         _ = try ctx.expectOK("attach A to IOAS 1") { () throws(IOMMUFDError) in try devA.attach(one.id) }
         try ctx.expectErrno(.invalidArgument, "attach B to IOAS 2") { () throws(IOMMUFDError) in _ = try devB.attach(two.id) }
         _ = try ctx.expectOK("attach B to IOAS 1") { () throws(IOMMUFDError) in try devB.attach(one.id) }
-        try ctx.expectErrno(.invalidArgument, "attach A alone to IOAS 2") { () throws(IOMMUFDError) in _ = try devA.attach(two.id) }
+        try ctx.expectErrno(.resourceBusy, "destroy IOAS 1 while the group uses it") { () throws(IOMMUFDError) in
+            try iommufd.destroy(one.id)
+        }
+        // Re-attaching an attached device is a replace, and a replace moves the whole group
+        // (iommufd_device_do_replace): IOAS 1 is left with no user.
+        _ = try ctx.expectOK("replace: attach A to IOAS 2") { () throws(IOMMUFDError) in try devA.attach(two.id) }
+        try ctx.expectOK("destroy IOAS 1 after the group moved") { () throws(IOMMUFDError) in
+            try iommufd.destroy(one.id)
+        }
+        _ = one.release()  // destroyed above; drop ownership so deinit sends nothing
+        try ctx.expectErrno(.resourceBusy, "destroy IOAS 2, now the group's") { () throws(IOMMUFDError) in
+            try iommufd.destroy(two.id)
+        }
     }
 
     /// A bus reset behind the bridge affects both devices; the cdev reports them by iommufd device id.
