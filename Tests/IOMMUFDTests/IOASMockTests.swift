@@ -152,4 +152,20 @@ import Testing
         #expect(seen[1].error?.errno == .noSuchFileOrDirectory)
         #expect(seen[1].error?.meaning.contains("nothing mapped") == true)
     }
+
+    /// Regression: the handler used to be re-wrapped in a thunk on every read, so a long
+    /// traced run overflowed the stack (found by Scripts/bench at ~20k traced ioctls).
+    @Test func longTracedRunKeepsAFlatHandler() throws {
+        let mock = MockIoctlDriver()
+        let iommufd = IOMMUFD(adopting: 4343, driver: mock)
+        let ioas = IOAS(id: IOASID(rawValue: 1), fd: iommufd.fd)
+        let page = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { page.deallocate() }
+        let count = Captured<Int>(0)
+        try IoctlTracer.with({ e in if e.fd == 4343 { count.set(count.get + 1) } }) { () throws(IOMMUFDError) in
+            for _ in 0..<100_000 { try ioas.map(page, at: 0x10_0000) }
+        }
+        #expect(count.get == 100_000)
+        _ = ioas.release()
+    }
 }

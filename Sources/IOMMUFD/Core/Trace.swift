@@ -32,15 +32,23 @@ public struct IoctlTraceEvent: Sendable {
 /// The process-wide tracing hook: off unless someone installs a handler.
 public enum IoctlTracer {
     public typealias Handler = @Sendable (IoctlTraceEvent) -> Void
-    private static let handler = Mutex<Handler?>(nil)
 
-    public static func install(_ h: Handler?) { handler.withLock { $0 = h } }
-    static var current: Handler? { handler.withLock { $0 } }
+    // The closure lives in a class box: a closure stored directly in the Mutex is
+    // re-abstracted on every inout access, so each read would wrap it in one more
+    // thunk (measured: a stack overflow after ~20k traced ioctls).
+    private final class Box: Sendable {
+        let handler: Handler
+        init(_ handler: @escaping Handler) { self.handler = handler }
+    }
+    private static let box = Mutex<Box?>(nil)
+
+    public static func install(_ h: Handler?) { box.withLock { $0 = h.map(Box.init) } }
+    static var current: Handler? { box.withLock { $0 }?.handler }
 
     /// Runs `body` with `h` installed, restoring the previous handler after.
     public static func with<R, E: Error>(_ h: @escaping Handler, _ body: () throws(E) -> R) throws(E) -> R {
-        let previous = handler.withLock { old in defer { old = h }; return old }
-        defer { install(previous) }
+        let previous = box.withLock { old in defer { old = Box(h) }; return old }
+        defer { box.withLock { $0 = previous } }
         return try body()
     }
 }
