@@ -10,7 +10,7 @@ extension KernelFD {
         let tracer = IoctlTracer.current
         let input = tracer.map { _ in traceFields(of: argument) } ?? []
         let (result, fd, elapsed) = withUnsafeMutableBytes(of: &argument) { raw in
-            issue(request, raw.baseAddress)
+            issue(request, raw.baseAddress, timed: tracer != nil)
         }
         return try finish(request, fd: fd, result: result, elapsed: elapsed, tracer: tracer, input: input,
                           output: { traceFields(of: argument) }, argumentName: argumentName)
@@ -22,7 +22,7 @@ extension KernelFD {
                         argumentName: String? = nil) throws(IOMMUFDError) -> Int32 {
         let tracer = IoctlTracer.current
         let input = tracer.map { _ in [TraceField("bytes", hexString(bytes))] } ?? []
-        let (result, fd, elapsed) = issue(request, bytes.baseAddress)
+        let (result, fd, elapsed) = issue(request, bytes.baseAddress, timed: tracer != nil)
         return try finish(request, fd: fd, result: result, elapsed: elapsed, tracer: tracer, input: input,
                           output: { [TraceField("bytes", hexString(bytes))] },
                           argumentName: argumentName)
@@ -33,13 +33,16 @@ extension KernelFD {
     public func perform(_ request: IoctlRequest, value: UInt,
                         argumentName: String? = nil) throws(IOMMUFDError) -> Int32 {
         let tracer = IoctlTracer.current
-        let (result, fd, elapsed) = issue(request, UnsafeMutableRawPointer(bitPattern: value))
+        let (result, fd, elapsed) = issue(request, UnsafeMutableRawPointer(bitPattern: value), timed: tracer != nil)
         return try finish(request, fd: fd, result: result, elapsed: elapsed, tracer: tracer,
                           input: [TraceField("value", hex: value)], output: { [] }, argumentName: argumentName)
     }
 
-    private func issue(_ request: IoctlRequest, _ pointer: UnsafeMutableRawPointer?) -> (Int32, Int32, Duration) {
+    /// The ioctl itself; the clock is read only when a tracer will report the time.
+    private func issue(_ request: IoctlRequest, _ pointer: UnsafeMutableRawPointer?,
+                       timed: Bool) -> (Int32, Int32, Duration) {
         guard let fd = rawValue else { return (-Errno.badFileDescriptor.rawValue, -1, .zero) }
+        guard timed else { return (driver.ioctl(fd: fd, request: request.number, argument: pointer), fd, .zero) }
         let clock = ContinuousClock()
         let start = clock.now
         let result = driver.ioctl(fd: fd, request: request.number, argument: pointer)

@@ -29,26 +29,46 @@ public struct IoctlTraceEvent: Sendable {
     public let duration: Duration
 }
 
-/// The process-wide tracing hook: off unless someone installs a handler.
+/// The process-wide tracing hook: off unless someone installs a handler. Several
+/// handlers may be active at once (`with` scopes one); each sees every ioctl.
 public enum IoctlTracer {
     public typealias Handler = @Sendable (IoctlTraceEvent) -> Void
 
-    // The closure lives in a class box: a closure stored directly in the Mutex is
+    // Closures live in class boxes: a closure stored directly in the Mutex is
     // re-abstracted on every inout access, so each read would wrap it in one more
     // thunk (measured: a stack overflow after ~20k traced ioctls).
     private final class Box: Sendable {
         let handler: Handler
         init(_ handler: @escaping Handler) { self.handler = handler }
     }
-    private static let box = Mutex<Box?>(nil)
+    private struct Registry {
+        var next = 1
+        /// Key 0 is the `install`ed handler; others belong to `with` scopes.
+        var handlers: [Int: Box] = [:]
+    }
+    private static let registry = Mutex(Registry())
 
-    public static func install(_ h: Handler?) { box.withLock { $0 = h.map(Box.init) } }
-    static var current: Handler? { box.withLock { $0 }?.handler }
+    /// Sets (or with nil, removes) the process-wide handler.
+    public static func install(_ h: Handler?) { registry.withLock { $0.handlers[0] = h.map(Box.init) } }
 
-    /// Runs `body` with `h` installed, restoring the previous handler after.
+    /// All active handlers as one, or nil when tracing is off.
+    static var current: Handler? {
+        let boxes = registry.withLock { Array($0.handlers.values) }
+        switch boxes.count {
+        case 0: return nil
+        case 1: return boxes[0].handler
+        default: return { event in for b in boxes { b.handler(event) } }
+        }
+    }
+
+    /// Runs `body` with `h` receiving events too, removing it after.
     public static func with<R, E: Error>(_ h: @escaping Handler, _ body: () throws(E) -> R) throws(E) -> R {
-        let previous = box.withLock { old in defer { old = Box(h) }; return old }
-        defer { box.withLock { $0 = previous } }
+        let key = registry.withLock { r in
+            defer { r.next += 1 }
+            r.handlers[r.next] = Box(h)
+            return r.next
+        }
+        defer { _ = registry.withLock { $0.handlers.removeValue(forKey: key) } }
         return try body()
     }
 }
