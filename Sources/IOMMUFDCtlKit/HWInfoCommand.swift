@@ -63,7 +63,7 @@ public struct HWInfoReport: Sendable, Encodable {
                            openDevice: DeviceOpener = Session.openDeviceNode) -> HWInfoReport {
         var report = HWInfoReport(device: device)
         let collector = TraceCollector()
-        TraceHub.shared.with(collector.sink) {
+        IoctlTracer.with(collector.sink) {
             do throws(IOMMUFDError) {
                 let cdev = try PCIDevices.cdevPath(for: device)
                 report.cdev = cdev

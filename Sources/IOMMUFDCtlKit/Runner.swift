@@ -110,7 +110,7 @@ public struct StepRunner {
         let collector = TraceCollector(fds: session.descriptors)
         var results: [StepResult] = []
         var stopped = false
-        TraceHub.shared.with(collector.sink) {
+        IoctlTracer.with(collector.sink) {
             for step in file.steps {
                 if stopped {
                     results.append(StepResult(line: step.line, step: step.text, expect: step.expect?.description,

@@ -106,43 +106,6 @@ struct FieldList: Encodable {
     }
 }
 
-/// Fans the library's single process-wide trace hook out to several listeners
-/// (a step runner, `--trace-json`), each of which filters what it wants.
-public final class TraceHub: Sendable {
-    public typealias Sink = @Sendable (IoctlTraceEvent) -> Void
-    public static let shared = TraceHub()
-
-    private let sinks = Mutex<[Int: Sink]>([:])
-    private let counter = Mutex(0)
-
-    private init() {}
-
-    /// Adds a listener; returns a token for `remove`.
-    public func add(_ sink: @escaping Sink) -> Int {
-        let token = counter.withLock { n in n += 1; return n }
-        sinks.withLock { $0[token] = sink }
-        IoctlTracer.install { [self] event in self.dispatch(event) }
-        return token
-    }
-
-    public func remove(_ token: Int) {
-        let empty = sinks.withLock { s in s[token] = nil; return s.isEmpty }
-        if empty { IoctlTracer.install(nil) }
-    }
-
-    /// Runs `body` with `sink` listening.
-    public func with<R, E: Error>(_ sink: @escaping Sink, _ body: () throws(E) -> R) throws(E) -> R {
-        let token = add(sink)
-        defer { remove(token) }
-        return try body()
-    }
-
-    private func dispatch(_ event: IoctlTraceEvent) {
-        let all = sinks.withLock { Array($0.values) }
-        for s in all { s(event) }
-    }
-}
-
 /// A thread-safe list of records, filled by a trace sink.
 public final class TraceCollector: Sendable {
     private let records = Mutex<[TraceRecord]>([])
@@ -153,7 +116,7 @@ public final class TraceCollector: Sendable {
 
     public func watch(_ fd: Int32) { fds.withLock { $0?.insert(fd) } }
 
-    public var sink: TraceHub.Sink {
+    public var sink: IoctlTracer.Handler {
         { [self] event in
             let wanted = self.fds.withLock { $0.map { $0.contains(event.fd) } ?? true }
             if wanted { self.records.withLock { $0.append(TraceRecord(event)) } }

@@ -33,11 +33,9 @@ struct GlobalOptions: ParsableArguments {
         let fd: Int32 = path == "-" ? 1 : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ValidationError("cannot open \(path) for the trace") }
         defer { if fd > 2 { close(fd) } }
-        let token = TraceHub.shared.add { event in
-            Console(fd: fd).print(Format.jsonLine(TraceRecord(event)))
+        return try IoctlTracer.with({ event in Console(fd: fd).print(Format.jsonLine(TraceRecord(event))) }) {
+            try body()
         }
-        defer { TraceHub.shared.remove(token) }
-        return try body()
     }
 }
 
