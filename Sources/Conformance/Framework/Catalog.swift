@@ -5,6 +5,7 @@ public enum Catalog {
         cases += GenericCases.all
         cases += DMACases.all
         cases += SharedGroupCases.all
+        cases += LibraryCases.all
         cases += IOASCases.all
         cases += HWPTCases.all
         cases += MockDomainCases.all
