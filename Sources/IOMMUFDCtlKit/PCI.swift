@@ -72,39 +72,9 @@ public enum PCIDevices {
 
     // MARK: - small file helpers
 
-    public static func readFile(_ path: String) -> String? {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { Glibc.close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 4096) }
-            if n <= 0 { break }
-            out += chunk[0..<n]
-        }
-        return String(decoding: out, as: UTF8.self).trimmingWhitespace().trimmingNewlines()
-    }
+    /// A sysfs (or any small) file's text without trailing whitespace (VFIO's reader).
+    public static func readFile(_ path: String) -> String? { Sysfs.read(path) }
 
-    public static func listDirectory(_ path: String) -> [String] {
-        guard let dir = opendir(path) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
-    }
-}
-
-extension String {
-    func trimmingNewlines() -> String {
-        var s = Substring(self)
-        while s.last == "\n" { s.removeLast() }
-        while s.first == "\n" { s.removeFirst() }
-        return String(s)
-    }
+    /// Entry names of a directory, sorted (VFIO's lister).
+    public static func listDirectory(_ path: String) -> [String] { Sysfs.list(path) }
 }

@@ -3,9 +3,9 @@ import IOMMUFD
 import SystemPackage
 
 /// Small sysfs helpers on plain Glibc calls (no Foundation: the guest binary stays small).
-enum Sysfs {
+public enum Sysfs {
     /// A sysfs attribute's text without the trailing newline, or nil.
-    static func read(_ path: String) -> String? {
+    public static func read(_ path: String) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -42,7 +42,7 @@ enum Sysfs {
     }
 
     /// Entry names of a directory (no "." / ".."), sorted; empty when missing.
-    static func list(_ path: String) -> [String] {
+    public static func list(_ path: String) -> [String] {
         guard let dir = opendir(path) else { return [] }
         defer { closedir(dir) }
         var names: [String] = []
