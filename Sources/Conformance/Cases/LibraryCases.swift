@@ -8,13 +8,7 @@ enum LibraryCases {
     static var all: [ConformanceCase] { [noLeakOnErrors, noLeakOnDrop] }
 
     /// Open descriptors of this process.
-    static func openFDs() -> Int {
-        guard let dir = opendir("/proc/self/fd") else { return -1 }
-        defer { closedir(dir) }
-        var n = 0
-        while readdir(dir) != nil { n += 1 }
-        return n
-    }
+    static func openFDs() -> Int { Sysfs.list("/proc/self/fd").count }
 
     /// Runs `batch` `times` times and checks the descriptor count did not move.
     /// (Each batch is a plain function: swiftc 6.3 crashes on some closures that own noncopyable values.)

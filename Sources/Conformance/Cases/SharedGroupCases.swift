@@ -25,6 +25,24 @@ enum SharedGroupCases {
         return try ctx.expectOK("open \(path)") { () throws(IOMMUFDError) in try VFIODevice.openCdev(path) }
     }
 
+    /// Both devices of the pair opened through their cdevs and bound to one iommufd.
+    final class BoundPair {
+        let iommufd: IOMMUFD
+        let a: VFIODevice, b: VFIODevice
+        let idA: IOMMUFDDeviceID, idB: IOMMUFDDeviceID
+
+        init(_ ctx: CaseContext) throws {
+            let (pa, pb) = try pair(ctx)
+            let iommufd = try ctx.openIOMMUFD()
+            let a = try cdev(ctx, pa), b = try cdev(ctx, pb)
+            idA = try ctx.expectOK("bind \(pa.address)") { () throws(IOMMUFDError) in try a.bind(iommufd: iommufd) }
+            idB = try ctx.expectOK("bind \(pb.address)") { () throws(IOMMUFDError) in try b.bind(iommufd: iommufd) }
+            self.iommufd = iommufd
+            self.a = a
+            self.b = b
+        }
+    }
+
     static let members = ConformanceCase(
         "group.shared.members", rule: "devices behind a PCIe-to-PCI bridge form one viable IOMMU group",
         requires: [.sharedGroupEdus]) { ctx in
@@ -117,28 +135,24 @@ enum SharedGroupCases {
         "group.shared.cdev-one-page-table",
         rule: "a group has one page table: attaching its other device elsewhere fails EINVAL; re-attaching an attached device replaces it for the whole group",
         since: "6.6", requires: [.sharedGroupEdus, .iommufd]) { ctx in
-        let (a, b) = try pair(ctx)
-        let iommufd = try ctx.openIOMMUFD()
-        let devA = try cdev(ctx, a), devB = try cdev(ctx, b)
-        _ = try ctx.expectOK("bind A") { () throws(IOMMUFDError) in try devA.bind(iommufd: iommufd) }
-        _ = try ctx.expectOK("bind B") { () throws(IOMMUFDError) in try devB.bind(iommufd: iommufd) }
-        let one = try ctx.expectOK("IOAS 1") { () throws(IOMMUFDError) in try iommufd.allocIOAS() }
-        let two = try ctx.expectOK("IOAS 2") { () throws(IOMMUFDError) in try iommufd.allocIOAS() }
-        _ = try ctx.expectOK("attach A to IOAS 1") { () throws(IOMMUFDError) in try devA.attach(one.id) }
-        try ctx.expectErrno(.invalidArgument, "attach B to IOAS 2") { () throws(IOMMUFDError) in _ = try devB.attach(two.id) }
-        _ = try ctx.expectOK("attach B to IOAS 1") { () throws(IOMMUFDError) in try devB.attach(one.id) }
+        let bound = try BoundPair(ctx)
+        let one = try ctx.expectOK("IOAS 1") { () throws(IOMMUFDError) in try bound.iommufd.allocIOAS() }
+        let two = try ctx.expectOK("IOAS 2") { () throws(IOMMUFDError) in try bound.iommufd.allocIOAS() }
+        _ = try ctx.expectOK("attach A to IOAS 1") { () throws(IOMMUFDError) in try bound.a.attach(one.id) }
+        try ctx.expectErrno(.invalidArgument, "attach B to IOAS 2") { () throws(IOMMUFDError) in _ = try bound.b.attach(two.id) }
+        _ = try ctx.expectOK("attach B to IOAS 1") { () throws(IOMMUFDError) in try bound.b.attach(one.id) }
         try ctx.expectErrno(.resourceBusy, "destroy IOAS 1 while the group uses it") { () throws(IOMMUFDError) in
-            try iommufd.destroy(one.id)
+            try bound.iommufd.destroy(one.id)
         }
         // Re-attaching an attached device is a replace, and a replace moves the whole group
         // (iommufd_device_do_replace): IOAS 1 is left with no user.
-        _ = try ctx.expectOK("replace: attach A to IOAS 2") { () throws(IOMMUFDError) in try devA.attach(two.id) }
+        _ = try ctx.expectOK("replace: attach A to IOAS 2") { () throws(IOMMUFDError) in try bound.a.attach(two.id) }
         try ctx.expectOK("destroy IOAS 1 after the group moved") { () throws(IOMMUFDError) in
-            try iommufd.destroy(one.id)
+            try bound.iommufd.destroy(one.id)
         }
         _ = one.release()  // destroyed above; drop ownership so deinit sends nothing
         try ctx.expectErrno(.resourceBusy, "destroy IOAS 2, now the group's") { () throws(IOMMUFDError) in
-            try iommufd.destroy(two.id)
+            try bound.iommufd.destroy(two.id)
         }
     }
 
@@ -148,32 +162,26 @@ enum SharedGroupCases {
         rule: "GET_PCI_HOT_RESET_INFO on a cdev lists every device the bus reset affects, by dev_id, owned by this iommufd",
         since: "6.6", requires: [.sharedGroupEdus, .iommufd]) { ctx in
         let (a, b) = try pair(ctx)
-        let iommufd = try ctx.openIOMMUFD()
-        let devA = try cdev(ctx, a), devB = try cdev(ctx, b)
-        let idA = try ctx.expectOK("bind A") { () throws(IOMMUFDError) in try devA.bind(iommufd: iommufd) }
-        let idB = try ctx.expectOK("bind B") { () throws(IOMMUFDError) in try devB.bind(iommufd: iommufd) }
-        let info = try ctx.expectOK("GET_PCI_HOT_RESET_INFO") { () throws(IOMMUFDError) in try devA.hotResetInfo() }
+        let bound = try BoundPair(ctx)
+        let info = try ctx.expectOK("GET_PCI_HOT_RESET_INFO") { () throws(IOMMUFDError) in try bound.a.hotResetInfo() }
         let listed = Set(info.devices.map(\.address))
         try ctx.check(listed.isSuperset(of: [a.address, b.address]), "affected devices \(listed) miss one of the pair")
         try ctx.check(info.usesDeviceIDs, "a bound cdev should report device ids (FLAG_DEV_ID), flags 0x\(String(info.flags, radix: 16))")
         try ctx.check(info.allOwned, "both devices are bound to this iommufd but FLAG_DEV_ID_OWNED is clear")
         let ids = Set(info.devices.map(\.id))
-        try ctx.check(ids.isSuperset(of: [idA.rawValue, idB.rawValue]), "ids \(ids) should hold \(idA) and \(idB)")
+        try ctx.check(ids.isSuperset(of: [bound.idA.rawValue, bound.idB.rawValue]),
+                      "ids \(ids) should hold \(bound.idA) and \(bound.idB)")
     }
 
     static let hotReset = ConformanceCase(
         "group.shared.hot-reset",
         rule: "PCI_HOT_RESET from a cdev with no group fds resets the bus when iommufd owns every affected device",
         since: "6.6", requires: [.sharedGroupEdus, .iommufd]) { ctx in
-        let (a, b) = try pair(ctx)
-        let iommufd = try ctx.openIOMMUFD()
-        let devA = try cdev(ctx, a), devB = try cdev(ctx, b)
-        _ = try ctx.expectOK("bind A") { () throws(IOMMUFDError) in try devA.bind(iommufd: iommufd) }
-        _ = try ctx.expectOK("bind B") { () throws(IOMMUFDError) in try devB.bind(iommufd: iommufd) }
-        try ctx.expectOK("PCI_HOT_RESET") { () throws(IOMMUFDError) in try devA.hotReset() }
+        let bound = try BoundPair(ctx)
+        try ctx.expectOK("PCI_HOT_RESET") { () throws(IOMMUFDError) in try bound.a.hotReset() }
         // The device still answers after the reset (vfio-pci restores config space).
         let id = try ctx.expectOK("read edu id after reset") { () throws(IOMMUFDError) in
-            try devB.read32(.bar0, at: EduDevice.Register.identification)
+            try bound.b.read32(.bar0, at: EduDevice.Register.identification)
         }
         try ctx.checkEqual(id, EduDevice.expectedID, "edu id register after the bus reset")
     }

@@ -71,18 +71,5 @@ public struct Machine: Sendable {
         }
     }
 
-    static func readInt(_ path: String) -> Int? {
-        guard let f = fopen(path, "r") else { return nil }
-        defer { fclose(f) }
-        var line = [CChar](repeating: 0, count: 64)
-        guard fgets(&line, 64, f) != nil else { return nil }
-        let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return Int(text.trimmingWhitespace)
-    }
-}
-
-extension String {
-    var trimmingWhitespace: String {
-        String(self.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
-    }
+    static func readInt(_ path: String) -> Int? { Sysfs.read(path).flatMap { Int($0) } }
 }
