@@ -5,7 +5,7 @@ import VFIO
 /// The library's own promises, checked on the real kernel: error paths release every
 /// descriptor they opened, and owners release theirs when dropped.
 enum LibraryCases {
-    static var all: [ConformanceCase] { [noLeakOnErrors, noLeakOnDrop] }
+    static var all: [ConformanceCase] { [noLeakOnErrors, noLeakOnDrop, pciRebind] }
 
     /// Open descriptors of this process.
     static func openFDs() -> Int { Sysfs.list("/proc/self/fd").count }
@@ -86,5 +86,26 @@ enum LibraryCases {
         }
         try checkNoLeak(ctx, "fault queue", faultQueue)
         try checkNoLeak(ctx, "eventfd") { _ in _ = try EventFD.create() }
+    }
+
+    /// Unbind from vfio-pci and bind back through sysfs, on the nvme (no nvme driver is built
+    /// in, so unbound it stays driverless): the cdev node goes away and comes back.
+    static let pciRebind = ConformanceCase(
+        "lib.pci-unbind-bind",
+        rule: "PCIDevice.unbindFromVFIO/bindToVFIO move a device off and back onto vfio-pci, with its cdev",
+        since: "6.6", requires: [.root]) { ctx in
+        guard let nvme = PCIDevice.all().first(where: { $0.vendor == 0x1b36 && $0.device == 0x0010 }) else {
+            try ctx.skip("no QEMU nvme device (1b36:0010) in this machine")
+        }
+        try ctx.checkEqual(nvme.driver, "vfio-pci", "nvme driver before")
+        let off = try ctx.expectOK("unbind") { () throws(IOMMUFDError) in try nvme.unbindFromVFIO() }
+        try ctx.check(off.driver != "vfio-pci", "still on vfio-pci after unbind")
+        try ctx.checkEqual(off.vfioCdevPath, nil, "cdev after unbind")
+        let on = try ctx.expectOK("bind") { () throws(IOMMUFDError) in try off.bindToVFIO() }
+        try ctx.checkEqual(on.driver, "vfio-pci", "nvme driver after bind")
+        guard let cdev = on.vfioCdevPath else { throw CaseFailure("no VFIO cdev after bind") }
+        let device = try ctx.expectOK("open \(cdev)") { () throws(IOMMUFDError) in try VFIODevice.openCdev(cdev) }
+        let iommufd = try ctx.openIOMMUFD()
+        _ = try ctx.expectOK("bind the new cdev") { () throws(IOMMUFDError) in try device.bind(iommufd: iommufd) }
     }
 }
