@@ -24,24 +24,33 @@ public struct MappedRegion: ~Copyable {
 
     deinit { munmap(base, length) }
 
-    public func load32(at offset: Int) -> UInt32 {
-        precondition(offset >= 0 && offset + 4 <= length && offset % 4 == 0, "MMIO load32 outside the mapping or misaligned")
+    public func load32(at offset: Int) throws(IOMMUFDError) -> UInt32 {
+        try check(offset, 4, "load32")
         return UInt32(littleEndian: Self.mmioLoad32(base + offset))
     }
 
-    public func load64(at offset: Int) -> UInt64 {
-        precondition(offset >= 0 && offset + 8 <= length && offset % 8 == 0, "MMIO load64 outside the mapping or misaligned")
+    public func load64(at offset: Int) throws(IOMMUFDError) -> UInt64 {
+        try check(offset, 8, "load64")
         return UInt64(littleEndian: Self.mmioLoad64(base + offset))
     }
 
-    public func store32(_ value: UInt32, at offset: Int) {
-        precondition(offset >= 0 && offset + 4 <= length && offset % 4 == 0, "MMIO store32 outside the mapping or misaligned")
+    public func store32(_ value: UInt32, at offset: Int) throws(IOMMUFDError) {
+        try check(offset, 4, "store32")
         Self.mmioStore32(base + offset, value.littleEndian)
     }
 
-    public func store64(_ value: UInt64, at offset: Int) {
-        precondition(offset >= 0 && offset + 8 <= length && offset % 8 == 0, "MMIO store64 outside the mapping or misaligned")
+    public func store64(_ value: UInt64, at offset: Int) throws(IOMMUFDError) {
+        try check(offset, 8, "store64")
         Self.mmioStore64(base + offset, value.littleEndian)
+    }
+
+    /// An access outside the mapping would fault the process: refuse it with a typed error.
+    private func check(_ offset: Int, _ width: Int, _ what: String) throws(IOMMUFDError) {
+        guard offset >= 0, offset <= length - width, offset % width == 0 else {
+            throw IOMMUFDError(ioctl: "mmap(\(region)) \(what)", errno: .invalidArgument, origin: .validation,
+                               argument: "offset",
+                               meaning: "offset \(offset) is outside the \(length)-byte mapping or not \(width)-byte aligned")
+        }
     }
 
     @inline(never) @_optimize(none)

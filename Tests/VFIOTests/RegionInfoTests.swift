@@ -106,10 +106,14 @@ import Testing
         let outside = try #require(#expect(throws: IOMMUFDError.self) { _ = try device.mapRegion(.bar0, offset: 0x2000, length: 0x1000) })
         #expect(outside.meaning.contains("sparse"))
         let m = try device.mapRegion(.bar0, offset: 0, length: 0x2000)
-        m.store32(0xdead_beef, at: 0x10)
-        m.store64(0x0123_4567_89ab_cdef, at: 0x18)
-        #expect(m.load32(at: 0x10) == 0xdead_beef)
-        #expect(m.load64(at: 0x18) == 0x0123_4567_89ab_cdef)
+        try m.store32(0xdead_beef, at: 0x10)
+        try m.store64(0x0123_4567_89ab_cdef, at: 0x18)
+        #expect(try m.load32(at: 0x10) == 0xdead_beef)
+        #expect(try m.load64(at: 0x18) == 0x0123_4567_89ab_cdef)
+        // Outside or misaligned: a typed error, not a fault.
+        #expect(throws: IOMMUFDError.self) { try m.load32(at: m.length) }
+        #expect(throws: IOMMUFDError.self) { try m.store64(1, at: 0x1c) }
+        #expect(throws: IOMMUFDError.self) { try m.load32(at: -4) }
         #expect(try device.read32(.bar0, at: 0x10) == 0xdead_beef) // through pread on the same file
     }
 }

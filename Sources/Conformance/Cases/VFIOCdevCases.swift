@@ -539,9 +539,10 @@ enum VFIOCdevCases {
             let map = try ctx.expectOK("mmap BAR0 first page") { () throws(IOMMUFDError) in
                 try edu.device.mapRegion(.bar0, offset: 0, length: 4096)
             }
-            try ctx.checkEqual(map.load32(at: 0), EduDevice.expectedID, "id register through the mapping")
-            map.store32(0x0f0f_0f0f, at: 4)
-            try ctx.checkEqual(map.load32(at: 4), ~UInt32(0x0f0f_0f0f), "liveness register through the mapping")
+            try ctx.checkEqual(try map.load32(at: 0), EduDevice.expectedID, "id register through the mapping")
+            try map.store32(0x0f0f_0f0f, at: 4)
+            try ctx.checkEqual(try map.load32(at: 4), ~UInt32(0x0f0f_0f0f), "liveness register through the mapping")
+            try ctx.check((try? map.load32(at: 4096)) == nil, "a load past the mapping was not refused")
             let viaPread = try ctx.expectOK("pread BAR0[4]") { () throws(IOMMUFDError) in try edu.device.read32(.bar0, at: 4) }
             try ctx.checkEqual(viaPread, ~UInt32(0x0f0f_0f0f), "pread sees the mmap write")
         },
