@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds (or reuses) the guest kernel and prints the bzImage path on stdout.
-#   vm/build-kernel.sh [--series 6.12]
+#   vm/build-kernel.sh [--series 6.12|6.1]
 # Progress goes to stderr. Cache: $SWIFT_IOMMUFD_CACHE/kernel/<series>-<srcver>-<hash>/
 # holding bzImage, .config and build-seconds; the hash covers the config
 # fragment and this script, so editing either triggers a rebuild.
@@ -11,7 +11,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --series) series="$2"; shift 2 ;;
     --series=*) series="${1#*=}"; shift ;;
-    *) echo "build-kernel: unknown argument $1 (usage: vm/build-kernel.sh [--series 6.12])" >&2; exit 2 ;;
+    *) echo "build-kernel: unknown argument $1 (usage: vm/build-kernel.sh [--series 6.12|6.1])" >&2; exit 2 ;;
   esac
 done
 log() { echo "build-kernel: $*" >&2; }

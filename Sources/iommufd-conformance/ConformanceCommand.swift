@@ -70,6 +70,8 @@ struct Summarize: ParsableCommand {
         abstract: "Merge per-profile JSON results; print the cases × profiles table and the differential table.")
     @Argument(help: "Per-profile JSON result files.") var inputs: [String]
     @Option(help: "Write the merged JSON here.") var json: String?
+    @Option(help: "Write the merged results as JUnit XML here.") var junit: String?
+    @Option(help: "Write the merged results as TAP here.") var tap: String?
 
     func run() throws {
         var docs: [Reports.Document] = []
@@ -82,6 +84,8 @@ struct Summarize: ParsableCommand {
         let c = Reports.counts(merged.cases)
         print("conformance: \(c.pass) passed, \(c.fail) failed, \(c.skip) skipped")
         if let json { try write(Reports.json(merged), to: json) }
+        if let junit { try write(Reports.junit(merged.cases, suite: "iommufd-conformance"), to: junit) }
+        if let tap { try write(Reports.tap(merged.cases), to: tap) }
         if merged.cases.contains(where: { $0.status == .fail }) { throw ExitCode(1) }
     }
 }
