@@ -27,6 +27,8 @@ struct Run: ParsableCommand {
     @Argument(help: "Glob patterns on case ids (default: all).") var patterns: [String] = []
     @Option(help: "Profile name recorded in results (default: $SWIFT_IOMMUFD_PROFILE or 'host').")
     var profile: String?
+    @Option(help: "Profile name recorded in results instead of --profile (the main job uses e.g. 'intel-6.1' for a second kernel); cases still see --profile.")
+    var label: String?
     @Option(help: "Per-case timeout in seconds.") var timeout = 60
     @Option(help: "Write TAP to this file as well.") var tap: String?
     @Option(help: "Write JUnit XML to this file.") var junit: String?
@@ -35,10 +37,10 @@ struct Run: ParsableCommand {
     func run() throws {
         let name = profile ?? ProcessInfo.processInfo.environment["SWIFT_IOMMUFD_PROFILE"] ?? "host"
         let machine = Machine.probe(profile: name)
-        let runner = Runner(machine: machine, timeoutSeconds: timeout)
+        let runner = Runner(machine: machine, timeoutSeconds: timeout, label: label)
         let cases = Catalog.matching(patterns)
         guard !cases.isEmpty else { throw ValidationError("no case matches \(patterns)") }
-        print("# kernel \(machine.kernelRelease), profile \(name), \(cases.count) cases, edu devices: "
+        print("# kernel \(machine.kernelRelease), profile \(runner.label), \(cases.count) cases, edu devices: "
               + machine.eduDevices.map(\.address).joined(separator: " "))
         print("TAP version 13\n1..\(cases.count)")
         var results: [CaseResult] = []
@@ -54,9 +56,9 @@ struct Run: ParsableCommand {
             fflush(nil)
         }
         let counts = Reports.counts(results)
-        print("# \(name): \(counts.pass) passed, \(counts.fail) failed, \(counts.skip) skipped")
+        print("# \(runner.label): \(counts.pass) passed, \(counts.fail) failed, \(counts.skip) skipped")
         if let tap { try write(Reports.tap(results), to: tap) }
-        if let junit { try write(Reports.junit(results, suite: "iommufd-conformance.\(name)"), to: junit) }
+        if let junit { try write(Reports.junit(results, suite: "iommufd-conformance.\(runner.label)"), to: junit) }
         if let json {
             let text = Reports.json(.init(kernel: machine.kernelRelease, cases: results))
             if json == "-" { print("@@JSON-BEGIN@@\n\(text)\n@@JSON-END@@") } else { try write(text, to: json) }
@@ -79,7 +81,10 @@ struct Summarize: ParsableCommand {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             docs.append(try JSONDecoder().decode(Reports.Document.self, from: data))
         }
-        let merged = Reports.Document(kernel: docs.first?.kernel ?? "unknown", cases: docs.flatMap(\.cases))
+        // The top-level kernel is the newest one merged (the 6.12 the three profiles
+        // ran on); cases run on an older one carry their own "kernel".
+        let newest = docs.map(\.kernel).max { KernelVersion(parsing: $0) < KernelVersion(parsing: $1) }
+        let merged = Reports.Document(kernel: newest ?? "unknown", cases: docs.flatMap(\.cases))
         print(Summary.render(merged))
         let c = Reports.counts(merged.cases)
         print("conformance: \(c.pass) passed, \(c.fail) failed, \(c.skip) skipped")

@@ -39,7 +39,7 @@ enum DMACases {
         if mode != .type1 && mode != .type1v2 { needs.insert(.iommufd) }
         return ConformanceCase("dma.roundtrip.\(backing.rawValue)",
                                rule: "a device's DMA through mapped IOVAs reads and writes exactly the mapped \(backing.rawValue) memory",
-                               since: mode == .native ? "6.6" : "6.2", requires: needs, mode: mode.rawValue) { ctx in
+                               since: mode.since, requires: needs, mode: mode.rawValue) { ctx in
             let path = try DMAPath(mode: mode, pci: try firstEdu(ctx))
             let a = try DMABuffer(size: page, backing: backing)
             let b = try DMABuffer(size: page, backing: backing)
@@ -137,7 +137,7 @@ enum DMACases {
     /// A DMA case for one mode: the cdev needs 6.6, the container paths 6.2.
     static func dmaCase(_ id: String, _ rule: String, _ mode: VFIOMode,
                         _ body: @escaping @Sendable (CaseContext) throws -> Void) -> ConformanceCase {
-        ConformanceCase(id, rule: rule, since: mode == .native ? "6.6" : "6.2", requires: requirements(mode),
+        ConformanceCase(id, rule: rule, since: mode.since, requires: requirements(mode),
                         mode: mode.rawValue, body: body)
     }
 

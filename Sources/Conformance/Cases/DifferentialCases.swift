@@ -87,7 +87,7 @@ enum DifferentialCases {
     static func d(_ name: String, _ rule: String, modes: [VFIOMode] = VFIOMode.allCases, expect: @escaping Expect,
                   _ body: @escaping @Sendable (CaseContext, RawMaps) throws -> DiffOutcome) -> [ConformanceCase] {
         modes.map { mode in
-            ConformanceCase("diff.\(name)", rule: rule, since: mode == .native ? "6.6" : "6.2",
+            ConformanceCase("diff.\(name)", rule: rule, since: mode.since,
                             requires: DMACases.requirements(mode), mode: mode.rawValue) { ctx in
                 let path = try openPath(ctx, mode)
                 let got = try body(ctx, RawMaps(path: path))

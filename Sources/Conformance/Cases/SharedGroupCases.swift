@@ -45,7 +45,7 @@ enum SharedGroupCases {
 
     static let members = ConformanceCase(
         "group.shared.members", rule: "devices behind a PCIe-to-PCI bridge form one viable IOMMU group",
-        requires: [.sharedGroupEdus]) { ctx in
+        since: .legacyVFIO, requires: [.sharedGroupEdus]) { ctx in
         let (a, b) = try pair(ctx)
         try ctx.checkEqual(a.iommuGroup, b.iommuGroup, "group of \(a.address) vs \(b.address)")
         try ctx.check(a.groupDevices.contains(b.address) && b.groupDevices.contains(a.address),
@@ -60,7 +60,7 @@ enum SharedGroupCases {
     /// One container, one group: GET_DEVICE_FD hands out both devices, and both answer.
     static let twoDeviceFDs = ConformanceCase(
         "group.shared.two-device-fds", rule: "a group set in a container hands out a device fd for each of its devices",
-        requires: [.sharedGroupEdus, .vfioContainer]) { ctx in
+        since: .legacyVFIO, requires: [.sharedGroupEdus, .vfioContainer]) { ctx in
         let (a, b) = try pair(ctx)
         guard let number = a.iommuGroup else { try ctx.skip("no group") }
         let container = try ctx.expectOK("open container") { () throws(IOMMUFDError) in try VFIOContainer.open() }
@@ -82,7 +82,7 @@ enum SharedGroupCases {
     static func dmaBehindBridge(_ mode: VFIOMode) -> ConformanceCase {
         ConformanceCase("group.shared.dma-behind-bridge",
                         rule: "both devices of a group DMA through the one set of mappings of their container or IOAS",
-                        since: mode == .native ? "6.6" : "6.2",
+                        since: mode.since,
                         requires: [.sharedGroupEdus, mode == .type1v2 ? .vfioContainer : .iommufd],
                         mode: mode.rawValue) { ctx in
             let (a, b) = try pair(ctx)

@@ -10,10 +10,19 @@ public struct CaseResult: Codable, Sendable, Equatable {
     public let ms: Int
     /// What the kernel did, where the case records it (differential cases).
     public let observed: String?
+    /// The release (uname -r) of the kernel the case ran on. Optional so results
+    /// written before it existed still decode; a merged document mixes kernels
+    /// (e.g. profile "intel-6.1" next to the 6.12 profiles), so it is per case.
+    public let kernel: String?
 
     public init(id: String, profile: String, mode: String, status: Status, reason: String, ms: Int,
-                observed: String? = nil) {
+                observed: String? = nil, kernel: String? = nil) {
         self.id = id; self.profile = profile; self.mode = mode; self.status = status
-        self.reason = reason; self.ms = ms; self.observed = observed
+        self.reason = reason; self.ms = ms; self.observed = observed; self.kernel = kernel
     }
+
+    /// A SKIP because the running kernel is older than the case's `since`
+    /// (Runner.skipReason), as opposed to a missing device or option.
+    public var isVersionSkip: Bool { status == .skip && reason.hasPrefix(CaseResult.versionSkipPrefix) }
+    public static let versionSkipPrefix = "needs kernel "
 }

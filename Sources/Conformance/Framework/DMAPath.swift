@@ -9,6 +9,16 @@ public enum VFIOMode: String, Sendable, CaseIterable {
     case native
 
     var containerIOMMU: VFIOExtension { self == .type1 || self == .compatType1 ? .type1 : .type1v2 }
+
+    /// The first kernel with this path: the legacy type1 container needs no iommufd
+    /// (runs on 6.1), the iommufd compat container needs iommufd (6.2), native the cdev (6.6).
+    public var since: KernelVersion {
+        switch self {
+        case .type1, .type1v2: .legacyVFIO
+        case .compatType1, .compatType1v2: .iommufd
+        case .native: .vfioCdev
+        }
+    }
 }
 
 /// One edu device set up for DMA in one mode: map and unmap host buffers at IOVAs,

@@ -5,15 +5,19 @@ import Glibc
 public struct Runner {
     public let machine: Machine
     public let timeoutSeconds: Int
+    /// The profile name recorded in results: the IOMMU profile, or e.g. "intel-6.1"
+    /// when the main job runs it on a second kernel. Cases still see machine.profile.
+    public let label: String
 
-    public init(machine: Machine, timeoutSeconds: Int = 60) {
+    public init(machine: Machine, timeoutSeconds: Int = 60, label: String? = nil) {
         self.machine = machine
         self.timeoutSeconds = timeoutSeconds
+        self.label = label ?? machine.profile
     }
 
     /// Why `c` cannot run here, or nil when it can.
     public func skipReason(_ c: ConformanceCase) -> String? {
-        if machine.kernel < c.since { return "needs kernel \(c.since), running \(machine.kernel)" }
+        if machine.kernel < c.since { return "\(CaseResult.versionSkipPrefix)\(c.since), running \(machine.kernel)" }
         for r in Requirement.allCases where c.requires.contains(r) {
             if let missing = machine.missing(r) { return missing }
         }
@@ -24,8 +28,8 @@ public struct Runner {
         let start = ContinuousClock.now
         func result(_ s: CaseResult.Status, _ reason: String, _ observed: String? = nil) -> CaseResult {
             let ms = Int((ContinuousClock.now - start) / .milliseconds(1))
-            return CaseResult(id: c.id, profile: machine.profile, mode: c.mode, status: s, reason: reason, ms: ms,
-                              observed: observed)
+            return CaseResult(id: c.id, profile: label, mode: c.mode, status: s, reason: reason, ms: ms,
+                              observed: observed, kernel: machine.kernelRelease)
         }
         if let why = skipReason(c) { return result(.skip, why) }
         var fds: [Int32] = [0, 0]

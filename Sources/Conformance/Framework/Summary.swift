@@ -4,26 +4,40 @@ public enum Summary {
     public static func render(_ doc: Reports.Document) -> String {
         let profiles = ordered(doc.cases.map(\.profile))
         var out = "kernel: \(doc.kernel)\n\n"
-        out += pad("profile", 10) + pad("pass", 7) + pad("fail", 7) + pad("skip", 7) + "\n"
+        out += pad("profile", 10) + pad("pass", 7) + pad("fail", 7) + pad("skip", 7) + "kernel\n"
         for p in profiles {
-            let c = Reports.counts(doc.cases.filter { $0.profile == p })
-            out += pad(p, 10) + pad("\(c.pass)", 7) + pad("\(c.fail)", 7) + pad("\(c.skip)", 7) + "\n"
+            let rows = doc.cases.filter { $0.profile == p }
+            let c = Reports.counts(rows)
+            let kernels = ordered(rows.map { $0.kernel ?? doc.kernel }).joined(separator: ",")
+            out += pad(p, 10) + pad("\(c.pass)", 7) + pad("\(c.fail)", 7) + pad("\(c.skip)", 7) + kernels + "\n"
         }
         let ids = ordered(doc.cases.map { key($0) })
         let byKey = Dictionary(doc.cases.map { ("\(key($0))|\($0.profile)", $0) }, uniquingKeysWith: { a, _ in a })
         let width = max(30, ids.map(\.count).max() ?? 0) + 2
-        out += "\ncases × profiles (\(ids.count) case ids; rows with every profile passing are omitted)\n"
-        out += pad("case", width) + profiles.map { pad($0, 9) }.joined() + "\n"
+        // An older kernel (the intel-6.1 column) skips most cases by `since`; those
+        // cells read "old" and do not make a row worth showing on their own.
+        out += "\ncases × profiles (\(ids.count) case ids; rows where every profile passed, or skipped only"
+            + " for being older than the case's kernel version (\"old\"), are omitted)\n"
+        out += pad("case", width) + profiles.map { pad($0, 10) }.joined() + "\n"
         var shown = 0
         for id in ids {
-            let cells = profiles.map { byKey["\(id)|\($0)"]?.status.rawValue ?? "-" }
-            if cells.allSatisfy({ $0 == "pass" }) { continue }
+            let results = profiles.map { byKey["\(id)|\($0)"] }
+            if results.allSatisfy({ $0?.status == .pass || $0?.isVersionSkip == true }) { continue }
             shown += 1
-            out += pad(id, width) + cells.map { pad($0, 9) }.joined() + "\n"
+            let cells = results.map { r in r.map { $0.isVersionSkip ? "old" : $0.status.rawValue } ?? "-" }
+            out += pad(id, width) + cells.map { pad($0, 10) }.joined() + "\n"
         }
-        if shown == 0 { out += "(all cases passed on every profile)\n" }
-        for r in doc.cases where r.status != .pass {
+        if shown == 0 { out += "(all cases passed on every profile, or were too new for its kernel)\n" }
+        for r in doc.cases where r.status != .pass && !r.isVersionSkip {
             out += "  \(r.status.rawValue.uppercased()) \(key(r)) [\(r.profile)]: \(r.reason)\n"
+        }
+        // Version skips, one line per profile and required version.
+        for p in profiles {
+            let old = doc.cases.filter { $0.profile == p && $0.isVersionSkip }
+            for since in ordered(old.map(\.reason)) {
+                let n = old.filter { $0.reason == since }.count
+                out += "  SKIP \(n) case\(n == 1 ? "" : "s") [\(p)]: \(since)\n"
+            }
         }
         out += differential(doc.cases, profiles: profiles)
         return out
