@@ -3,6 +3,9 @@
 #  a) per profile: both root-bus edus bound to vfio-pci in different IOMMU groups
 #     (and, on intel and amd, the two edus behind the bridge in one shared group),
 #     /dev/iommu present, >= 2 entries in /dev/vfio/devices, profile exported;
+#  a') intel on Debian's 6.1 kernel (the main job's intel-6.1): the same bindings and
+#     groups, the legacy /dev/vfio/vfio container, and neither /dev/iommu nor
+#     /dev/vfio/devices (iommufd is 6.2, the VFIO cdev 6.6);
 #  b) a deliberate kernel panic fails the run and names the kept log;
 #  c) the guest command's exit status (3) becomes vm-run's;
 #  d) a hung guest command hits --timeout and is reported as a timeout.
@@ -30,7 +33,8 @@ probe='for d in /sys/bus/pci/devices/*; do
   echo "edu ${d##*/} group=$(basename "$(readlink $d/iommu_group)") driver=$(basename "$(readlink $d/driver)")"
 done
 [ -c /dev/iommu ] && echo iommu=yes || echo iommu=no
-echo "vfio-devices=$(ls /dev/vfio/devices | wc -l)"
+echo "vfio-devices=$(ls /dev/vfio/devices 2>/dev/null | wc -l)"
+[ -c /dev/vfio/vfio ] && echo container=yes || echo container=no
 echo "profile=$SWIFT_IOMMUFD_PROFILE"'
 
 for p in intel amd virtio; do
@@ -52,6 +56,21 @@ for p in intel amd virtio; do
     fail "$p (rc $rc):"; cat "$o" "$work/$p.err"
   fi
 done
+
+kernel612=$kernel
+kernel=$("$repo/vm/build-kernel.sh" --series 6.1)
+run intel-6.1 --profile intel --timeout 300 -- sh -c "$probe"
+o="$work/intel-6.1.out"
+groups=$(sed -n 's/^edu 0000:00:.* group=\([0-9]*\) driver=vfio-pci$/\1/p' "$o" | sort -u | wc -l)
+bridged=$(sed -n 's/^edu 0000:01:.* group=\([0-9]*\) driver=vfio-pci$/\1/p' "$o")
+if [ "$rc" -eq 0 ] && [ "$(grep -c '^edu 0000:00:.*driver=vfio-pci$' "$o")" -eq 2 ] && [ "$groups" -eq 2 ] &&
+   [ "$(echo "$bridged" | grep -c .)" -eq 2 ] && [ "$(echo "$bridged" | sort -u | wc -l)" -eq 1 ] &&
+   grep -qx iommu=no "$o" && grep -qx vfio-devices=0 "$o" && grep -qx container=yes "$o" && grep -qx profile=intel "$o"; then
+  pass "intel-6.1: root-bus edus on vfio-pci in $groups groups, 2 bridged edus sharing a group, /dev/vfio/vfio, no /dev/iommu, no /dev/vfio/devices"
+else
+  fail "intel-6.1 (rc $rc):"; cat "$o" "$work/intel-6.1.err"
+fi
+kernel=$kernel612
 
 run panic --profile intel --timeout 120 -- sh -c 'echo c > /proc/sysrq-trigger; sleep 30'
 keptlog=$(sed -n 's/.*kernel log kept at //p' "$work/panic.err")

@@ -33,7 +33,9 @@ public enum Reports {
         return out + "</testsuite>\n"
     }
 
-    /// The main job's schema: {"kernel": ..., "cases": [{"id","profile","mode","status","reason","ms"}]}.
+    /// The main job's schema: {"kernel": ..., "cases": [{"id","profile","mode","status","reason","ms"}]},
+    /// plus per case the optional "observed" and "kernel" (the release that case ran on;
+    /// the top-level "kernel" is the newest one merged, e.g. 6.12 next to "intel-6.1").
     public struct Document: Codable, Sendable {
         public var kernel: String
         public var cases: [CaseResult]
