@@ -64,7 +64,7 @@ extension IOAS {
         if access.isEmpty { throw .invalid(.ioasMap, argument: "flags", "a mapping needs READABLE and/or WRITEABLE") }
         var cmd = iommu_ioas_map()
         cmd.size = UInt32(MemoryLayout<iommu_ioas_map>.size)
-        cmd.flags = access.rawValue | (iova == nil ? 0 : UInt32(IOMMU_IOAS_MAP_FIXED_IOVA.rawValue))
+        cmd.flags = Self.mapFlags(access, fixed: iova != nil)
         cmd.ioas_id = id.rawValue
         cmd.user_va = userVA
         cmd.length = length
@@ -90,7 +90,7 @@ extension IOAS {
         try validateRange(.ioasMapFile, iova: iova ?? 0, length: length)
         var cmd = iommu_ioas_map_file()
         cmd.size = UInt32(MemoryLayout<iommu_ioas_map_file>.size)
-        cmd.flags = access.rawValue | (iova == nil ? 0 : UInt32(IOMMU_IOAS_MAP_FIXED_IOVA.rawValue))
+        cmd.flags = Self.mapFlags(access, fixed: iova != nil)
         cmd.ioas_id = id.rawValue
         cmd.fd = file.rawValue
         cmd.start = start
@@ -131,7 +131,7 @@ extension IOAS {
         try validateRange(.ioasCopy, iova: iova ?? 0, length: length)
         var cmd = iommu_ioas_copy()
         cmd.size = UInt32(MemoryLayout<iommu_ioas_copy>.size)
-        cmd.flags = access.rawValue | (iova == nil ? 0 : UInt32(IOMMU_IOAS_MAP_FIXED_IOVA.rawValue))
+        cmd.flags = Self.mapFlags(access, fixed: iova != nil)
         cmd.dst_ioas_id = id.rawValue
         cmd.src_ioas_id = source.rawValue
         cmd.length = length
@@ -183,6 +183,11 @@ extension IOAS {
             cmd.allowed_iovas = userPointer(buf.baseAddress)
             try fd.perform(.ioasAllowIOVAs, &cmd)
         }
+    }
+
+    /// MAP, MAP_FILE and COPY flags: the access bits, plus FIXED_IOVA when the caller chose the IOVA.
+    static func mapFlags(_ access: MapAccess, fixed: Bool) -> UInt32 {
+        access.rawValue | (fixed ? UInt32(IOMMU_IOAS_MAP_FIXED_IOVA.rawValue) : 0)
     }
 
     /// Rejects what the kernel surely would: zero length, wrap-around, misalignment.

@@ -86,6 +86,18 @@ struct Devices: ParsableCommand {
     }
 }
 
+/// bind and unbind differ only in the sysfs move; both report the device as it is after.
+func moveDevice(_ verb: String, _ bdf: String, _ global: GlobalOptions,
+                _ move: (PCIDevice) throws(IOMMUFDError) -> PCIDevice) throws {
+    do throws(IOMMUFDError) {
+        let info = PCIDevices.info(from: try move(try PCIDevice.find(PCIDevices.normalize(bdf))))
+        global.out.print(global.json ? Format.json(info) : Format.devices([info]))
+    } catch {
+        global.out.print(global.json ? Format.json(StepResult.ErrorInfo(error)) : "\(verb) \(bdf): \(error)")
+        throw ExitCode.failure
+    }
+}
+
 struct Bind: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Bind a PCI device to vfio-pci.")
 
@@ -93,14 +105,7 @@ struct Bind: ParsableCommand {
     @Argument(help: "PCI address, e.g. 0000:00:03.0") var bdf: String
 
     func run() throws {
-        do throws(IOMMUFDError) {
-            let d = try PCIDevice.find(PCIDevices.normalize(bdf)).bindToVFIO()
-            let info = PCIDevices.info(from: d)
-            global.out.print(global.json ? Format.json(info) : Format.devices([info]))
-        } catch {
-            global.out.print(global.json ? Format.json(StepResult.ErrorInfo(error)) : "bind \(bdf): \(error)")
-            throw ExitCode.failure
-        }
+        try moveDevice("bind", bdf, global) { (d) throws(IOMMUFDError) in try d.bindToVFIO() }
     }
 }
 
@@ -111,14 +116,7 @@ struct Unbind: ParsableCommand {
     @Argument(help: "PCI address, e.g. 0000:00:03.0") var bdf: String
 
     func run() throws {
-        do throws(IOMMUFDError) {
-            let d = try PCIDevice.find(PCIDevices.normalize(bdf)).unbindFromVFIO()
-            let info = PCIDevices.info(from: d)
-            global.out.print(global.json ? Format.json(info) : Format.devices([info]))
-        } catch {
-            global.out.print(global.json ? Format.json(StepResult.ErrorInfo(error)) : "unbind \(bdf): \(error)")
-            throw ExitCode.failure
-        }
+        try moveDevice("unbind", bdf, global) { (d) throws(IOMMUFDError) in try d.unbindFromVFIO() }
     }
 }
 
