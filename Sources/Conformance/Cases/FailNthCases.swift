@@ -9,6 +9,7 @@ import CIOMMUFD
 import Glibc
 import IOMMUFD
 import SystemPackage
+import VFIO
 
 enum FailNthCases {
     static let maxIterations = 400
@@ -27,14 +28,8 @@ enum FailNthCases {
         }
         _ = put("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N")
         _ = put("/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N")
-        if let dir = opendir("/sys/kernel/debug") {
-            defer { closedir(dir) }
-            while let ent = readdir(dir) {
-                let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if name.hasPrefix("fail") { _ = put("/sys/kernel/debug/\(name)/verbose", "0") }
-            }
+        for name in Sysfs.list("/sys/kernel/debug") where name.hasPrefix("fail") {
+            _ = put("/sys/kernel/debug/\(name)/verbose", "0")
         }
     }
 
