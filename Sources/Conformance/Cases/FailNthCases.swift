@@ -37,6 +37,8 @@ enum FailNthCases {
     final class Nth {
         let fd: Int32
         var n = 0
+        /// Whether the last armed window saw its injection fire (set by sequences that disarm themselves).
+        var fired = false
         init() throws {
             fd = open("/proc/thread-self/fail-nth", O_RDWR)
             if fd < 0 { throw CaseSkip("no /proc/thread-self/fail-nth (CONFIG_FAULT_INJECTION)") }

@@ -6,6 +6,7 @@ public enum Catalog {
         cases += DMACases.all
         cases += SharedGroupCases.all
         cases += LibraryCases.all
+        cases += FailNthDeviceCases.all
         cases += IOASCases.all
         cases += HWPTCases.all
         cases += MockDomainCases.all
