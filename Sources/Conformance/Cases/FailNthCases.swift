@@ -175,6 +175,50 @@ enum FailNthCases {
         }),
     ]
 
+    /// What a sweep saw: how far it got and which errno each injected run ended with.
+    struct Sweep {
+        var iterations = 1
+        var finished = false
+        var histogram: [String: Int] = [:]
+        var summary: String { histogram.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") }
+
+        /// The case's verdict: injection reached something, and some injected failure surfaced.
+        func check(_ ctx: CaseContext) throws {
+            ctx.observation = "\(finished ? "complete" : "stopped") after \(iterations) iterations: \(summary)"
+            try ctx.check(iterations > 1, "no injection point was reached at all (N=1 did not fire)")
+            try ctx.check(histogram.keys.contains { $0 != "OK" }, "no injected failure surfaced as an error: \(summary)")
+        }
+    }
+
+    /// The fail-nth loop for N = 1, 2, ...: `attempt` runs the sequence with `nth.n` set and
+    /// returns its error and whether the injection fired; `afterEach` checks the teardown.
+    /// Stops at the first N that injects nothing, at `maxIterations`, or after `budget`.
+    static func sweep(_ nth: Nth, attempt: () -> (IOMMUFDError?, fired: Bool),
+                      afterEach: (Int) throws -> Void = { _ in }) throws -> Sweep {
+        var result = Sweep()
+        let start = ContinuousClock.now
+        while result.iterations <= maxIterations {
+            let n = result.iterations
+            nth.n = n
+            let (error, fired) = attempt()
+            if let error {
+                if error.origin == .validation { throw CaseFailure("N=\(n): the library, not the kernel, failed: \(error)") }
+                result.histogram[IOMMUFDError.symbol(error.errno), default: 0] += 1
+            } else {
+                result.histogram["OK", default: 0] += 1
+            }
+            try afterEach(n)
+            if !fired {
+                if let error { throw CaseFailure("N=\(n): nothing injected, yet the sequence failed: \(error)") }
+                result.finished = true
+                break
+            }
+            if ContinuousClock.now - start > budget { break }
+            result.iterations += 1
+        }
+        return result
+    }
+
     static var all: [ConformanceCase] {
         sequences.map { (name, seq) in
             ConformanceCase("failnth.sweep", rule: "with the Nth allocation/injection point failing, every N, the \(name) sequence fails cleanly with an errno and leaves no pinned page",
@@ -196,38 +240,17 @@ enum FailNthCases {
                 if let e = seq(nth, buf) { throw CaseFailure("clean run of \(name) failed: \(e)") }
                 _ = test.setTempMemoryLimitQuiet(MS.defaultMemoryLimit)
                 try refsClean("clean run")
-                var histogram: [String: Int] = [:]
-                var finished = false
-                let start = ContinuousClock.now
-                var iteration = 1
-                while iteration <= maxIterations {
-                    nth.n = iteration
+                let result = try sweep(nth, attempt: {
                     let err = seq(nth, buf)
                     let fired = nth.disarm()
                     _ = test.setTempMemoryLimitQuiet(MS.defaultMemoryLimit)
-                    if let err {
-                        if err.origin == .validation { throw CaseFailure("N=\(iteration): the library, not the kernel, failed: \(err)") }
-                        histogram[IOMMUFDError.symbol(err.errno), default: 0] += 1
-                    } else {
-                        histogram["OK", default: 0] += 1
-                    }
-                    try refsClean("N=\(iteration)")
-                    if !fired {
-                        if err != nil { throw CaseFailure("N=\(iteration): nothing injected, yet the sequence failed: \(err!)") }
-                        finished = true
-                        break
-                    }
-                    if ContinuousClock.now - start > budget { break }
-                    iteration += 1
-                }
+                    return (err, fired)
+                }, afterEach: { n in try refsClean("N=\(n)") })
                 // A fresh clean run still works after the sweep.
                 if let e = seq(nth, buf) { throw CaseFailure("clean run after the sweep failed: \(e)") }
                 _ = test.setTempMemoryLimitQuiet(MS.defaultMemoryLimit)
                 try refsClean("final clean run")
-                let summary = histogram.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-                ctx.observation = "\(finished ? "complete" : "stopped") after \(iteration) iterations: \(summary)"
-                try ctx.check(iteration > 1, "no injection point was reached at all (N=1 did not fire)")
-                try ctx.check(histogram.keys.contains { $0 != "OK" }, "no injected failure surfaced as an error: \(summary)")
+                try result.check(ctx)
                 _ = consume checker
             }
         }

@@ -79,31 +79,11 @@ enum FailNthDeviceCases {
         let nth = try FailNthCases.Nth()
         if let e = runOnce(nth, cdev, buffer) { throw CaseFailure("clean run failed: \(e)") }
         let descriptors = LibraryCases.openFDs()
-        var histogram: [String: Int] = [:]
-        var iteration = 1, finished = false
-        let start = ContinuousClock.now
-        while iteration <= FailNthCases.maxIterations {
-            nth.n = iteration
+        let result = try FailNthCases.sweep(nth, attempt: {
             let error = runOnce(nth, cdev, buffer)
-            let fired = nth.fired
-            if let error {
-                if error.origin == .validation { throw CaseFailure("N=\(iteration): the library, not the kernel, failed: \(error)") }
-                histogram[IOMMUFDError.symbol(error.errno), default: 0] += 1
-            } else {
-                histogram["OK", default: 0] += 1
-            }
-            if !fired {
-                if let error { throw CaseFailure("N=\(iteration): nothing injected, yet the sequence failed: \(error)") }
-                finished = true
-                break
-            }
-            if ContinuousClock.now - start > FailNthCases.budget { break }
-            iteration += 1
-        }
-        let summary = histogram.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-        ctx.observation = "\(finished ? "complete" : "stopped") after \(iteration) iterations: \(summary)"
-        try ctx.check(iteration > 1, "no injection point was reached (N=1 did not fire)")
-        try ctx.check(histogram.keys.contains { $0 != "OK" }, "no injected failure surfaced as an error: \(summary)")
+            return (error, nth.fired)
+        })
+        try result.check(ctx)
         try ctx.checkEqual(LibraryCases.openFDs(), descriptors, "open descriptors after the sweep")
         // The device still works: a clean run, then real DMA through it.
         if let e = runOnce(nth, cdev, buffer) { throw CaseFailure("clean run after the sweep failed: \(e)") }
