@@ -1,49 +1,39 @@
 #!/usr/bin/env bash
 # Builds (or reuses) the guest kernel and prints the bzImage path on stdout.
-#   vm/build-kernel.sh [--series 6.12|6.1]
+#   vm/build-kernel.sh [--series 6.12|6.1|7.3]
 # Progress goes to stderr. Cache: $SWIFT_IOMMUFD_CACHE/kernel/<series>-<srcver>-<hash>/
 # holding bzImage, .config and build-seconds; the hash covers the config
 # fragment and this script, so editing either triggers a rebuild.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/../Scripts/lib/common.sh"
 series=6.12
 while [ $# -gt 0 ]; do
   case "$1" in
     --series) series="$2"; shift 2 ;;
     --series=*) series="${1#*=}"; shift ;;
-    *) echo "build-kernel: unknown argument $1 (usage: vm/build-kernel.sh [--series 6.12|6.1])" >&2; exit 2 ;;
+    *) echo "build-kernel: unknown argument $1 (usage: vm/build-kernel.sh [--series 6.12|6.1|7.3])" >&2; exit 2 ;;
   esac
 done
-log() { echo "build-kernel: $*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+log() { msg "$@"; }
 
 frag="$here/kernel/$series.config"
 [ -f "$frag" ] || die "no config fragment $frag for series $series"
-cache="${SWIFT_IOMMUFD_CACHE:-/var/cache/swift-iommufd}"
 
 # Cache lookup first, before anything slow, so a hit returns at once. The
 # source version comes from the installed package (what kernel-source.sh keys on).
-srcver=$(dpkg-query -W -f='${Version}' "linux-source-$series" 2>/dev/null || true)
+srcver=$("$here/kernel-source.sh" --version "$series" 2>/dev/null || true)
 key=$(cat "$frag" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-12)
 out="$cache/kernel/$series-${srcver//[^A-Za-z0-9.]/_}-$key"
 if [ -n "$srcver" ] && [ -f "$out/bzImage" ]; then echo "$out/bzImage"; exit 0; fi
 
 # Build tools: install what is missing (fresh machine), fail loudly otherwise.
-pkgs="make gcc libc6-dev flex bison bc libelf-dev libssl-dev xz-utils"
-missing=()
-for t in make gcc flex bison bc xz; do command -v "$t" >/dev/null || missing+=("$t"); done
-[ -f /usr/include/libelf.h ] || missing+=(libelf-dev)
-[ -f /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
-if [ ${#missing[@]} -gt 0 ]; then
-  log "missing ${missing[*]}; installing: apt-get install -y --no-install-recommends $pkgs"
-  export DEBIAN_FRONTEND=noninteractive
-  { apt-get install -y -qq --no-install-recommends $pkgs >&2 ||
-    { apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends $pkgs >&2; }; } ||
-    die "cannot install build tools; run: apt-get update && apt-get install -y --no-install-recommends $pkgs"
-fi
+need_packages make:make gcc:gcc flex:flex bison:bison bc:bc xz:xz-utils perl:perl
+[ -f /usr/include/libelf.h ] || { apt_install libelf-dev || die "cannot install libelf-dev"; }
+[ -f /usr/include/openssl/ssl.h ] || { apt_install libssl-dev || die "cannot install libssl-dev"; }
 
 src=$("$here/kernel-source.sh" "$series")
-srcver=$(dpkg-query -W -f='${Version}' "linux-source-$series")
+srcver=$("$here/kernel-source.sh" --version "$series")
 out="$cache/kernel/$series-${srcver//[^A-Za-z0-9.]/_}-$key"
 mkdir -p "$cache/kernel"
 # One builder per cache entry; a second caller waits and then gets the hit.

@@ -5,7 +5,7 @@
 #   vm/mkinitramfs.sh --out FILE [BINARY...]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-die() { echo "mkinitramfs: ERROR: $*" >&2; exit 1; }
+source "$here/../Scripts/lib/common.sh"
 out=""
 bins=()
 while [ $# -gt 0 ]; do
@@ -21,12 +21,11 @@ done
 # Tools: busybox must be the static build (the guest has no libc of its own).
 pkgs="busybox-static cpio gzip"
 static_busybox() { [ -x /bin/busybox ] && { ldd /bin/busybox 2>&1 || true; } | grep -q 'not a dynamic'; }
-if ! command -v cpio >/dev/null || ! static_busybox; then
-  echo "mkinitramfs: installing $pkgs" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  { apt-get install -y -qq --no-install-recommends $pkgs >&2 ||
-    { apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends $pkgs >&2; }; } ||
-    die "cannot install; run: apt-get install -y --no-install-recommends $pkgs"
+need_packages ldd:libc-bin
+if ! command -v cpio >/dev/null || ! command -v gzip >/dev/null || ! static_busybox; then
+  msg "installing $pkgs"
+  # shellcheck disable=SC2086
+  apt_install $pkgs || die "cannot install; run: apt-get install -y --no-install-recommends $pkgs"
   static_busybox || die "/bin/busybox is not static; run: apt-get install busybox-static"
 fi
 

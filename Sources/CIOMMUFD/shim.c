@@ -6,8 +6,10 @@
  * (b) Compile-time layout checks against the kernel's struct sizes.
  * (c) A non-variadic ioctl(2) wrapper and errno accessor for Swift.
  *
- * Tests/uapi-layout/check_layout.py checks (a) and every field offset
- * against the real 6.12 headers; keep both in sync when adding items.
+ * Scripts/check-uapi-layout (Tests/uapi-layout/check_layout.py) checks (a),
+ * (b) and every field offset against the real 7.3, 6.12 and 6.1 headers;
+ * every ioctl needs a request constant and every struct a size assertion
+ * (7.3 sizes; a comment notes older sizes of structs that grew).
  */
 #include <errno.h>
 #include <sys/mman.h>
@@ -36,6 +38,7 @@ const unsigned long CIOMMUFD_REQ_IOMMU_VDEVICE_ALLOC = IOMMU_VDEVICE_ALLOC; /* s
 const unsigned long CIOMMUFD_REQ_IOMMU_IOAS_CHANGE_PROCESS = IOMMU_IOAS_CHANGE_PROCESS; /* since 6.14 */
 const unsigned long CIOMMUFD_REQ_IOMMU_VEVENTQ_ALLOC = IOMMU_VEVENTQ_ALLOC; /* since 6.15 */
 const unsigned long CIOMMUFD_REQ_IOMMU_HW_QUEUE_ALLOC = IOMMU_HW_QUEUE_ALLOC; /* since 6.17 */
+const unsigned long CIOMMUFD_REQ_IOMMU_IOAS_NOIOMMU_GET_PA = IOMMU_IOAS_NOIOMMU_GET_PA; /* since 7.3? */
 
 /* ---- request numbers: ciommufd_vfio.h ---- */
 const unsigned long CIOMMUFD_REQ_VFIO_GET_API_VERSION = VFIO_GET_API_VERSION;
@@ -85,39 +88,41 @@ CIOMMUFD_SIZE(iommu_iova_range, 16);
 CIOMMUFD_SIZE(iommu_ioas_iova_ranges, 32);
 CIOMMUFD_SIZE(iommu_ioas_allow_iovas, 24);
 CIOMMUFD_SIZE(iommu_ioas_map, 40);
-CIOMMUFD_SIZE(iommu_ioas_map_file, 40); /* not in 6.12 */
+CIOMMUFD_SIZE(iommu_ioas_noiommu_get_pa, 40);
+CIOMMUFD_SIZE(iommu_ioas_map_file, 40);
 CIOMMUFD_SIZE(iommu_ioas_copy, 40);
 CIOMMUFD_SIZE(iommu_ioas_unmap, 24);
 CIOMMUFD_SIZE(iommu_option, 24);
 CIOMMUFD_SIZE(iommu_vfio_ioas, 12);
 CIOMMUFD_SIZE(iommu_hwpt_vtd_s1, 24);
-CIOMMUFD_SIZE(iommu_hwpt_arm_smmuv3, 16); /* not in 6.12 */
-CIOMMUFD_SIZE(iommu_hwpt_amd_guest, 32); /* not in 6.12 */
+CIOMMUFD_SIZE(iommu_hwpt_arm_smmuv3, 16);
+CIOMMUFD_SIZE(iommu_hwpt_amd_guest, 32);
 CIOMMUFD_SIZE(iommu_hwpt_alloc, 48);
 CIOMMUFD_SIZE(iommu_hw_info_vtd, 24);
-CIOMMUFD_SIZE(iommu_hw_info_arm_smmuv3, 40); /* not in 6.12 */
-CIOMMUFD_SIZE(iommu_hw_info_tegra241_cmdqv, 8); /* not in 6.12 */
+CIOMMUFD_SIZE(iommu_hw_info_arm_smmuv3, 40);
+CIOMMUFD_SIZE(iommu_hw_info_tegra241_cmdqv, 8);
+CIOMMUFD_SIZE(iommu_hw_info_amd, 16);
 CIOMMUFD_SIZE(iommu_hw_info, 40);
 CIOMMUFD_SIZE(iommu_hwpt_set_dirty_tracking, 16);
 CIOMMUFD_SIZE(iommu_hwpt_get_dirty_bitmap, 48);
 CIOMMUFD_SIZE(iommu_hwpt_vtd_s1_invalidate, 24);
-CIOMMUFD_SIZE(iommu_viommu_arm_smmuv3_invalidate, 16); /* not in 6.12 */
+CIOMMUFD_SIZE(iommu_viommu_arm_smmuv3_invalidate, 16);
 CIOMMUFD_SIZE(iommu_hwpt_invalidate, 32);
 CIOMMUFD_SIZE(iommu_hwpt_pgfault, 40);
 CIOMMUFD_SIZE(iommu_hwpt_page_response, 8);
 CIOMMUFD_SIZE(iommu_fault_alloc, 16);
-CIOMMUFD_SIZE(iommu_viommu_tegra241_cmdqv, 16); /* not in 6.12 */
-CIOMMUFD_SIZE(iommu_viommu_alloc, 40); /* not in 6.12 */
-CIOMMUFD_SIZE(iommu_vdevice_alloc, 24); /* not in 6.12 */
-CIOMMUFD_SIZE(iommu_ioas_change_process, 8); /* not in 6.12 */
-CIOMMUFD_SIZE(iommufd_vevent_header, 8); /* not in 6.12 */
-CIOMMUFD_SIZE(iommu_vevent_arm_smmuv3, 32); /* not in 6.12 */
-CIOMMUFD_SIZE(iommu_vevent_tegra241_cmdqv, 16); /* not in 6.12 */
-CIOMMUFD_SIZE(iommu_veventq_alloc, 32); /* not in 6.12 */
-CIOMMUFD_SIZE(iommu_hw_queue_alloc, 40); /* not in 6.12 */
+CIOMMUFD_SIZE(iommu_viommu_tegra241_cmdqv, 16);
+CIOMMUFD_SIZE(iommu_viommu_alloc, 40);
+CIOMMUFD_SIZE(iommu_vdevice_alloc, 24);
+CIOMMUFD_SIZE(iommu_ioas_change_process, 8);
+CIOMMUFD_SIZE(iommufd_vevent_header, 8);
+CIOMMUFD_SIZE(iommu_vevent_arm_smmuv3, 32);
+CIOMMUFD_SIZE(iommu_vevent_tegra241_cmdqv, 16);
+CIOMMUFD_SIZE(iommu_veventq_alloc, 32);
+CIOMMUFD_SIZE(iommu_hw_queue_alloc, 40);
 CIOMMUFD_SIZE(vfio_info_cap_header, 8);
 CIOMMUFD_SIZE(vfio_group_status, 8);
-CIOMMUFD_SIZE(vfio_device_info, 24);
+CIOMMUFD_SIZE(vfio_device_info, 24); /* 6.1: 20 */
 CIOMMUFD_SIZE(vfio_device_info_cap_pci_atomic_comp, 16);
 CIOMMUFD_SIZE(vfio_region_info, 32);
 CIOMMUFD_SIZE(vfio_region_sparse_mmap_area, 16);
@@ -147,8 +152,9 @@ CIOMMUFD_SIZE(vfio_device_feature_dma_logging_range, 16);
 CIOMMUFD_SIZE(vfio_device_feature_dma_logging_report, 32);
 CIOMMUFD_SIZE(vfio_device_feature_mig_data_size, 8);
 CIOMMUFD_SIZE(vfio_device_feature_bus_master, 4);
-CIOMMUFD_SIZE(vfio_region_dma_range, 16); /* not in 6.12 */
-CIOMMUFD_SIZE(vfio_device_feature_dma_buf, 16); /* not in 6.12 */
+CIOMMUFD_SIZE(vfio_region_dma_range, 16);
+CIOMMUFD_SIZE(vfio_device_feature_dma_buf, 16);
+CIOMMUFD_SIZE(vfio_device_feature_zpci_err, 8);
 CIOMMUFD_SIZE(vfio_iommu_type1_info, 24);
 CIOMMUFD_SIZE(vfio_iova_range, 16);
 CIOMMUFD_SIZE(vfio_iommu_type1_info_cap_iova_range, 16);
@@ -168,11 +174,11 @@ CIOMMUFD_SIZE(vfio_iommu_spapr_tce_create, 40);
 CIOMMUFD_SIZE(vfio_iommu_spapr_tce_remove, 16);
 CIOMMUFD_SIZE(iommu_test_cmd, 72);
 CIOMMUFD_SIZE(iommu_test_hw_info, 8);
-CIOMMUFD_SIZE(iommu_hwpt_selftest, 4);
+CIOMMUFD_SIZE(iommu_hwpt_selftest, 8); /* 6.12: 4 */
 CIOMMUFD_SIZE(iommu_hwpt_invalidate_selftest, 8);
-CIOMMUFD_SIZE(iommu_viommu_selftest, 24); /* not in 6.12 */
-CIOMMUFD_SIZE(iommu_viommu_invalidate_selftest, 12); /* not in 6.12 */
-CIOMMUFD_SIZE(iommu_viommu_event_selftest, 4); /* not in 6.12 */
+CIOMMUFD_SIZE(iommu_viommu_selftest, 24);
+CIOMMUFD_SIZE(iommu_viommu_invalidate_selftest, 12);
+CIOMMUFD_SIZE(iommu_viommu_event_selftest, 4);
 
 int ciommufd_ioctl(int fd, unsigned long request, void *arg)
 {

@@ -45,6 +45,9 @@ public struct HWInfo: Sendable, Hashable {
         public static let pasidExec = Capabilities(rawValue: UInt64(IOMMU_HW_CAP_PCI_PASID_EXEC.rawValue))
         /// The device's PASID capability allows privileged mode. The C constant is `IOMMU_HW_CAP_PCI_PASID_PRIV`.
         public static let pasidPriv = Capabilities(rawValue: UInt64(IOMMU_HW_CAP_PCI_PASID_PRIV.rawValue))
+        /// ATS cannot be used for this device (7.x: set when the IOMMU does not report
+        /// IOMMU_CAP_PCI_ATS_SUPPORTED for it). The C constant is `IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED`.
+        public static let pciATSNotSupported = Capabilities(rawValue: UInt64(IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED.rawValue))
     }
 
     public let type: IOMMUType

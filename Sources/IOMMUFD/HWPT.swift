@@ -69,7 +69,8 @@ public enum HWPTData: Sendable, Hashable {
             s.dte = (dte[0], dte[1], dte[2], dte[3])
             return structBytes(s)
         case .selftest(let iotlb):
-            return structBytes(iommu_hwpt_selftest(iotlb: iotlb))
+            // iotlb only (6.12's 4 bytes): 7.3 added pagetable_type, 0 (default) when absent.
+            return Array(structBytes(iommu_hwpt_selftest(iotlb: iotlb, pagetable_type: 0)).prefix(4))
         case .raw(_, let bytes):
             return bytes
         }

@@ -26,8 +26,9 @@ public struct MockDeviceFlags: OptionSet, Sendable, Hashable {
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     /// The mock IOMMU reports no dirty tracking for this device.
     public static let noDirty = MockDeviceFlags(rawValue: UInt32(MOCK_FLAGS_DEVICE_NO_DIRTY))
-    /// The mock domain uses huge IOVA pages.
-    public static let hugeIOVA = MockDeviceFlags(rawValue: UInt32(MOCK_FLAGS_DEVICE_HUGE_IOVA))
+    /// The mock domain uses huge IOVA pages. 6.12 only: MOCK_FLAGS_DEVICE_HUGE_IOVA (1 << 1)
+    /// is gone from the 7.3 uAPI (so from CIOMMUFD) and 7.3 rejects it with EINVAL.
+    public static let hugeIOVA = MockDeviceFlags(rawValue: 1 << 1)
     /// PASID-capable mock device (6.15+).
     public static let pasid = MockDeviceFlags(rawValue: UInt32(MOCK_FLAGS_DEVICE_PASID))
 }
@@ -262,7 +263,7 @@ public struct TestCommands: Sendable {
         return cmd
     }
 
-    private func run(_ cmd: inout iommu_test_cmd) throws(IOMMUFDError) {
+    func run(_ cmd: inout iommu_test_cmd) throws(IOMMUFDError) {
         try fd.perform(.testCmd, &cmd, argumentName: iommu_test_cmd.opName(cmd.op))
     }
 }

@@ -5,6 +5,8 @@ import SystemPackage
 public struct VEventQueueType: RawRepresentable, Sendable, Hashable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// Never valid for allocation (the kernel answers EOPNOTSUPP). The C constant is `IOMMU_VEVENTQ_TYPE_DEFAULT`.
+    public static let `default` = VEventQueueType(rawValue: UInt32(IOMMU_VEVENTQ_TYPE_DEFAULT.rawValue))
     /// The C constant is `IOMMU_VEVENTQ_TYPE_ARM_SMMUV3` (events are `iommu_vevent_arm_smmuv3`).
     public static let armSMMUv3 = VEventQueueType(rawValue: UInt32(IOMMU_VEVENTQ_TYPE_ARM_SMMUV3.rawValue))
     /// The C constant is `IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV` (events are `iommu_vevent_tegra241_cmdqv`).

@@ -42,6 +42,14 @@ extension IOMMUFD {
     }
 }
 
+extension IOMMUFD {
+    /// IOMMU_HWPT_INVALIDATE with `hwpt_id` = a vIOMMU (6.13+), by id (for vIOMMUs whose owner released them).
+    @discardableResult
+    public func invalidate(viommu: VIOMMUID, _ request: InvalidationRequest) throws(InvalidationError) -> Int {
+        try fd.invalidate(target: viommu.rawValue, request)
+    }
+}
+
 extension KernelObject where ID == VIOMMUID {
     /// IOMMU_HWPT_INVALIDATE sent to a vIOMMU (6.13+): invalidations that name vDEVICEs.
     @discardableResult

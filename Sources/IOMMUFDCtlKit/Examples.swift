@@ -61,6 +61,20 @@ destroy     id=a                            expect=EBUSY
 detach      device=d                        expect=ok
 destroy     id=a                            expect=ok
 """#),
+        ("vtd-compat-map-no-access", #"""
+# vtd-compat-map-no-access: MAP_DMA with neither READ nor WRITE on the iommufd compat container.
+# Linux 7.3.4 with QEMU's emulated Intel VT-d (intel-iommu,intremap=on,caching-mode=on): the
+# map WARNs in the generic page table, iommu_pt.h:933 in vtdss_map_range,
+# WARN_ON(!(prot & (IOMMU_READ | IOMMU_WRITE))), then fails EINVAL. On 6.12 VT-d refused
+# the same map quietly with EINVAL. The map reaches the IOMMU only once a device is attached
+# to the compat IOAS, which GET_DEVICE_FD does. Report: docs/kernel-bugs/vtd-map-no-access-warn.md
+container     as=c kind=compat                  # /dev/iommu as the VFIO container
+group         as=g device=auto container=c      # /dev/vfio/N, VFIO_GROUP_SET_CONTAINER
+set-iommu     container=c type=type1v2
+get-device-fd as=d group=g                      # attaches the device: the IOAS gets a VT-d domain
+buffer        as=buf size=0x1000
+map-dma       container=c buffer=buf iova=0x100000 length=0x1000 access=none   expect=EINVAL
+"""#),
     ]
 
     public static func named(_ name: String) -> String? {

@@ -70,6 +70,30 @@ public enum PCIDevices {
         return cdev
     }
 
+    /// The IOMMU group (`/dev/vfio/N`) of a PCI address, or for `auto` of the first device on
+    /// vfio-pci whose group is viable (every other device in it on vfio-pci or on no driver).
+    public static func vfioGroup(for bdfOrAuto: String) throws(IOMMUFDError) -> (group: Int, address: String) {
+        if bdfOrAuto == "auto" {
+            let devices = PCIDevice.all().sorted { $0.address < $1.address }
+            let driverOf = Dictionary(devices.map { ($0.address, $0.driver) }, uniquingKeysWith: { a, _ in a })
+            let viable = devices.first { d in
+                d.driver == "vfio-pci" && d.iommuGroup != nil
+                    && d.groupDevices.allSatisfy { peer in driverOf[peer].map { $0 == nil || $0 == "vfio-pci" } ?? true }
+            }
+            guard let viable, let group = viable.iommuGroup else {
+                throw IOMMUFDError(ioctl: "open(auto)", errno: .noSuchFileOrDirectory, origin: .system(call: "open"),
+                                   argument: "device", meaning: "no device on vfio-pci in a viable IOMMU group; bind one with `iommufdctl bind BDF`")
+            }
+            return (group, viable.address)
+        }
+        let bdf = normalize(bdfOrAuto)
+        guard let group = try PCIDevice.find(bdf).iommuGroup else {
+            throw IOMMUFDError(ioctl: "open(\(bdf))", errno: .noSuchFileOrDirectory, origin: .system(call: "open"),
+                               argument: "device", meaning: "\(bdf) has no IOMMU group (no IOMMU translates it)")
+        }
+        return (group, bdf)
+    }
+
     // MARK: - small file helpers
 
     /// A sysfs (or any small) file's text without trailing whitespace (VFIO's reader).

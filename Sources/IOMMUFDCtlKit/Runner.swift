@@ -290,6 +290,9 @@ public struct StepRunner {
         case .detach(let name):
             try s.device(name).device.detach()
             return []
+
+        case .legacyVFIO(let step):
+            return try executeLegacyVFIO(step, s, collector)
         }
     }
 }

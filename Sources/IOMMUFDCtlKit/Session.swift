@@ -64,6 +64,9 @@ func memfdCreate(_ name: String) -> Int32 {
 /// Opens a VFIO device node; returns the descriptor.
 public typealias DeviceOpener = (String) throws(IOMMUFDError) -> Int32
 
+/// Opens a legacy VFIO node (a container or `/dev/vfio/N`); returns the descriptor.
+public typealias LegacyNodeOpener = (String) throws(IOMMUFDError) -> Int32
+
 /// The state a step file builds up: one iommufd, and the named objects made through it.
 public final class Session {
     public let iommufd: IOMMUFD
@@ -71,7 +74,10 @@ public final class Session {
     var buffers: [String: StepBuffer] = [:]
     var mappings: [String: UInt64] = [:]
     var devices: [String: Device] = [:]
+    /// Containers and groups of the legacy VFIO steps.
+    let legacy = LegacyVFIOObjects()
     let openDevice: DeviceOpener
+    let openLegacyNode: LegacyNodeOpener
 
     /// An opened VFIO device and, once bound, its id in this iommufd.
     final class Device {
@@ -80,9 +86,11 @@ public final class Session {
         init(_ device: consuming VFIODevice) { self.device = device }
     }
 
-    public init(iommufd: consuming IOMMUFD, openDevice: @escaping DeviceOpener = Session.openDeviceNode) {
+    public init(iommufd: consuming IOMMUFD, openDevice: @escaping DeviceOpener = Session.openDeviceNode,
+                openLegacyNode: @escaping LegacyNodeOpener = Session.openLegacyVFIONode) {
         self.iommufd = iommufd
         self.openDevice = openDevice
+        self.openLegacyNode = openLegacyNode
     }
 
     /// The descriptors this session issues ioctls on (for filtering traces).
@@ -90,7 +98,7 @@ public final class Session {
         var s = Set<Int32>()
         if let fd = iommufd.fd.rawValue { s.insert(fd) }
         for d in devices.values { if let fd = d.device.fd.rawValue { s.insert(fd) } }
-        return s
+        return s.union(legacy.descriptors)
     }
 
     /// Opens `/dev/vfio/devices/vfioN`, or the cdev of a PCI address.
@@ -102,6 +110,19 @@ public final class Session {
             throw IOMMUFDError(ioctl: "open(\(path))", errno: e, origin: .system(call: "open"), argument: "path",
                                meaning: e == .resourceBusy ? "the device is open elsewhere (or its group is in use)"
                                    : e == .noSuchFileOrDirectory ? "no such VFIO cdev; bind the device to vfio-pci first"
+                                   : e.description)
+        }
+        return fd
+    }
+
+    /// Opens `/dev/iommu` or `/dev/vfio/vfio` (as a container) or a group node `/dev/vfio/N`.
+    public static func openLegacyVFIONode(_ path: String) throws(IOMMUFDError) -> Int32 {
+        let fd = Glibc.open(path, O_RDWR | O_CLOEXEC)
+        if fd < 0 {
+            let e = Errno(rawValue: errno)
+            throw IOMMUFDError(ioctl: "open(\(path))", errno: e, origin: .system(call: "open"), argument: "path",
+                               meaning: e == .resourceBusy ? "the group is already open (one user per group), or a device of it is open through its cdev"
+                                   : e == .noSuchFileOrDirectory ? "no such node: /dev/iommu needs CONFIG_IOMMUFD, /dev/vfio/vfio a VFIO container, /dev/vfio/N a device of group N on vfio-pci"
                                    : e.description)
         }
         return fd

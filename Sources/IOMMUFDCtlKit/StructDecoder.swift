@@ -8,7 +8,7 @@ import VFIO
 /// this table gives the CLI the field names (offsets from the 6.12/newest uAPI headers).
 /// Fields that do not fit a short buffer are left out; bytes past the known struct are shown as `tail`.
 public enum StructDecoder {
-    enum Format { case dec, hex, mapFlags, optionOp, signed }
+    enum Format { case dec, hex, mapFlags, optionOp, signed, dmaMapFlags, dmaUnmapFlags }
     struct Slot {
         let name: String
         let offset: Int
@@ -71,15 +71,40 @@ public enum StructDecoder {
             Slot("argsz", 0, 4), Slot("flags", 4, 4, .hex), Slot("pt_id", 8, 4), Slot("pasid", 12, 4),
         ]
         t[IoctlRequest.vfioDeviceDetachIOMMUFDPT.number] = [Slot("argsz", 0, 4), Slot("flags", 4, 4, .hex), Slot("pasid", 8, 4)]
+        // Legacy container and group (the argument of SET_CONTAINER is a pointer to the container fd).
+        t[IoctlRequest.vfioIOMMUMapDMA.number] = [
+            Slot("argsz", 0, 4), Slot("flags", 4, 4, .dmaMapFlags), Slot("vaddr", 8, 8, .hex), Slot("iova", 16, 8, .hex),
+            Slot("size", 24, 8, .hex),
+        ]
+        t[IoctlRequest.vfioIOMMUUnmapDMA.number] = [
+            Slot("argsz", 0, 4), Slot("flags", 4, 4, .dmaUnmapFlags), Slot("iova", 8, 8, .hex), Slot("size", 16, 8, .hex),
+        ]
+        t[IoctlRequest.vfioGroupSetContainer.number] = [Slot("container_fd", 0, 4, .signed)]
         return t
     }()
 
+    /// Requests whose by-value argument is a VFIO extension or IOMMU type.
+    static let extensionArgument: Set<UInt> = [IoctlRequest.vfioSetIOMMU.number, IoctlRequest.vfioCheckExtension.number]
+
     /// Replaces a lone `bytes=<hex>` field by named fields when the request's layout is known.
     public static func decode(number: UInt, fields: [TraceField]) -> [TraceRecord.Field] {
+        if let special = decodeSpecial(number: number, fields: fields) { return special }
         guard fields.count == 1, fields[0].name == "bytes", let layout = layouts[number],
               let bytes = parseHex(fields[0].value)
         else { return fields.map { TraceRecord.Field($0.name, $0.value) } }
         return decode(bytes: bytes, layout: layout)
+    }
+
+    /// Arguments that are not a struct: GET_DEVICE_FD's device name, SET_IOMMU's type.
+    static func decodeSpecial(number: UInt, fields: [TraceField]) -> [TraceRecord.Field]? {
+        guard fields.count == 1 else { return nil }
+        if number == IoctlRequest.vfioGroupGetDeviceFD.number, fields[0].name == "bytes", let bytes = parseHex(fields[0].value) {
+            return [.init("name", String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self))]
+        }
+        if extensionArgument.contains(number), fields[0].name == "value", let v = Numbers.parse(fields[0].value) {
+            return [.init("value", fields[0].value), .init("type", VFIOExtension(rawValue: UInt(v)).description)]
+        }
+        return nil
     }
 
     static func decode(bytes: [UInt8], layout: [Slot]) -> [TraceRecord.Field] {
@@ -114,7 +139,18 @@ public enum StructDecoder {
             if v & 4 != 0 { names.append("READABLE") }
             if v & ~7 != 0 { names.append(Numbers.hex(v & ~7)) }
             return names.isEmpty ? "0" : names.joined(separator: "|")
+        case .dmaMapFlags: return flagNames(v, ["READ", "WRITE", "VADDR"])
+        case .dmaUnmapFlags: return flagNames(v, ["GET_DIRTY_BITMAP", "ALL", "VADDR"])
         }
+    }
+
+    /// `READ|WRITE` for bits 0 and 1; unknown bits in hex; `0` for none.
+    static func flagNames(_ v: UInt64, _ names: [String]) -> String {
+        var out: [String] = []
+        for (bit, name) in names.enumerated() where v & (1 << UInt64(bit)) != 0 { out.append(name) }
+        let known: UInt64 = (1 << UInt64(names.count)) - 1
+        if v & ~known != 0 { out.append(Numbers.hex(v & ~known)) }
+        return out.isEmpty ? "0" : out.joined(separator: "|")
     }
 
     static func parseHex(_ s: String) -> [UInt8]? {

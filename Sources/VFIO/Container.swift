@@ -47,7 +47,8 @@ public struct VFIOExtension: RawRepresentable, Sendable, Hashable, CustomStringC
     public static let type1v2 = VFIOExtension(rawValue: UInt(VFIO_TYPE1v2_IOMMU))
     public static let dmaCC = VFIOExtension(rawValue: UInt(VFIO_DMA_CC_IOMMU))
     public static let eeh = VFIOExtension(rawValue: UInt(VFIO_EEH))
-    public static let type1Nesting = VFIOExtension(rawValue: UInt(VFIO_TYPE1_NESTING_IOMMU))
+    // Reserved since 6.13 (__VFIO_RESERVED_TYPE1_NESTING_IOMMU); CHECK_EXTENSION answers 0 there.
+    public static let type1Nesting = VFIOExtension(rawValue: UInt(__VFIO_RESERVED_TYPE1_NESTING_IOMMU))
     public static let spaprTCEv2 = VFIOExtension(rawValue: UInt(VFIO_SPAPR_TCE_v2_IOMMU))
     public static let noIOMMU = VFIOExtension(rawValue: UInt(VFIO_NOIOMMU_IOMMU))
     public static let unmapAll = VFIOExtension(rawValue: UInt(VFIO_UNMAP_ALL))
@@ -159,6 +160,19 @@ extension VFIOContainer {
         cmd.iova = iova
         cmd.size = size
         try fd.perform(.vfioIOMMUMapDMA, &cmd, argumentName: "iova")
+    }
+
+    /// VFIO_IOMMU_MAP_DMA exactly as given, without `mapDMA`'s checks: `flags` are the raw
+    /// uAPI bits (READ 1, WRITE 2, VADDR 4). For asking the kernel about requests `mapDMA`
+    /// refuses up front (no READ/WRITE, size 0, unknown flags).
+    public func mapDMARaw(vaddr: UInt64, iova: UInt64, size: UInt64, flags: UInt32) throws(IOMMUFDError) {
+        var cmd = vfio_iommu_type1_dma_map()
+        cmd.argsz = UInt32(MemoryLayout<vfio_iommu_type1_dma_map>.size)
+        cmd.flags = flags
+        cmd.vaddr = vaddr
+        cmd.iova = iova
+        cmd.size = size
+        try fd.perform(.vfioIOMMUMapDMA, &cmd)
     }
 
     /// MAP_DMA of a buffer this process owns; it must outlive the mapping.

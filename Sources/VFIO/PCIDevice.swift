@@ -34,8 +34,13 @@ public struct PCIDevice: Sendable, Hashable, CustomStringConvertible {
         if name.hasPrefix("ivhd") { return "amd-iommu" }
         if name.hasPrefix("virtio") { return "virtio-iommu" }
         if name.hasPrefix("smmu3") { return "arm-smmu-v3" }
+        // virtio-iommu registers under its own PCI function's name ("0000:00:01.0").
+        if Sysfs.hex(Sysfs.read("\(sysfs)/bus/pci/devices/\(name)/vendor")) == UInt16(0x1af4) { return "virtio-iommu" }
         return name
     }
+
+    /// Bound to vfio-pci in VFIO's unsafe no-IOMMU mode (cdev "noiommu-vfioN"): DMA is not translated.
+    public var isNoIOMMU: Bool { vfioCdevPath?.contains("/noiommu-") ?? false }
 
     public var description: String {
         func h(_ v: some BinaryInteger, _ w: Int) -> String { let s = String(v, radix: 16); return String(repeating: "0", count: max(0, w - s.count)) + s }
@@ -66,7 +71,9 @@ public struct PCIDevice: Sendable, Hashable, CustomStringConvertible {
               let device: UInt16 = Sysfs.hex(Sysfs.read("\(base)/device")) else { return nil }
         let classCode: UInt32 = Sysfs.hex(Sysfs.read("\(base)/class")) ?? 0
         let group = Sysfs.linkName("\(base)/iommu_group").flatMap { Int($0) }
-        let cdev = Sysfs.list("\(base)/vfio-dev").first { $0.hasPrefix("vfio") }.map { "/dev/vfio/devices/\($0)" }
+        // "vfioN", or "noiommu-vfioN" in VFIO's no-IOMMU mode (7.x cdevs).
+        let cdev = Sysfs.list("\(base)/vfio-dev").first { $0.hasPrefix("vfio") || $0.hasPrefix("noiommu-vfio") }
+            .map { "/dev/vfio/devices/\($0)" }
         return PCIDevice(address: address, vendor: vendor, device: device, classCode: classCode,
                          driver: Sysfs.linkName("\(base)/driver"), iommuGroup: group, vfioCdevPath: cdev,
                          iommu: iommuName(address, base: base, sysfs: sysfs), sysfs: sysfs)

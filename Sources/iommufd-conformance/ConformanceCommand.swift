@@ -74,6 +74,9 @@ struct Summarize: ParsableCommand {
     @Option(help: "Write the merged JSON here.") var json: String?
     @Option(help: "Write the merged results as JUnit XML here.") var junit: String?
     @Option(help: "Write the merged results as TAP here.") var tap: String?
+    @Option(name: .customLong("kernel-source"),
+            help: "SERIES=PACKAGE VERSION the kernel was built from (recorded in the JSON); repeatable.")
+    var kernelSources: [String] = []
 
     func run() throws {
         var docs: [Reports.Document] = []
@@ -84,7 +87,12 @@ struct Summarize: ParsableCommand {
         // The top-level kernel is the newest one merged (the 6.12 the three profiles
         // ran on); cases run on an older one carry their own "kernel".
         let newest = docs.map(\.kernel).max { KernelVersion(parsing: $0) < KernelVersion(parsing: $1) }
-        let merged = Reports.Document(kernel: newest ?? "unknown", cases: docs.flatMap(\.cases))
+        var merged = Reports.Document(kernel: newest ?? "unknown", cases: docs.flatMap(\.cases))
+        let pairs = kernelSources.compactMap { s -> (String, String)? in
+            guard let eq = s.firstIndex(of: "=") else { return nil }
+            return (String(s[..<eq]), String(s[s.index(after: eq)...]))
+        }
+        if !pairs.isEmpty { merged.kernelSources = Dictionary(pairs, uniquingKeysWith: { a, _ in a }) }
         print(Summary.render(merged))
         let c = Reports.counts(merged.cases)
         print("conformance: \(c.pass) passed, \(c.fail) failed, \(c.skip) skipped")

@@ -176,9 +176,10 @@ struct Run: ParsableCommand {
 
     func run() throws {
         if listExamples {
+            let width = Examples.all.map(\.name.count).max() ?? 0
             for e in Examples.all {
                 let summary = e.text.split(separator: "\n").first.map { String($0.dropFirst(2)) } ?? ""
-                global.out.print("\(e.name.padding(16)) \(summary)")
+                global.out.print("\(e.name.padding(width)) \(summary)")
             }
             return
         }

@@ -9,7 +9,7 @@ import Testing
     static func machine(_ release: String) -> Machine {
         Machine(profile: "intel", kernel: KernelVersion(parsing: release), kernelRelease: release, eduDevices: [],
                 hasIOMMUFD: false, hasTestModule: false, hasVFIOContainer: false, hugetlbFreePages: 0,
-                hasFailNth: false, isRoot: getuid() == 0)
+                hasFailNth: false, isRoot: getuid() == 0, noIOMMUEdus: [])
     }
 
     @Test func resultsCarryTheLabelAndTheKernelWhileCasesSeeTheProfile() {

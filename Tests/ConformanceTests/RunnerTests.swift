@@ -10,7 +10,7 @@ import Testing
     static func machine(kernel: KernelVersion = "6.12.117") -> Machine {
         Machine(profile: "host", kernel: kernel, kernelRelease: kernel.description, eduDevices: [],
                 hasIOMMUFD: false, hasTestModule: false, hasVFIOContainer: false, hugetlbFreePages: 0,
-                hasFailNth: false, isRoot: getuid() == 0)
+                hasFailNth: false, isRoot: getuid() == 0, noIOMMUEdus: [])
     }
 
     let runner = Runner(machine: machine(), timeoutSeconds: 2)

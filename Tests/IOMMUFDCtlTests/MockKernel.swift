@@ -6,7 +6,8 @@ import Synchronization
 /// MOCK: a tiny model of iommufd's IOAS semantics, playing the kernel behind `IoctlDriver`.
 /// It knows IOAS_ALLOC, MAP (fixed or auto IOVA), UNMAP (exact areas, all, split → ENOENT),
 /// IOVA_RANGES, DESTROY and OPTION; every request number >= `firstUnknownNr` except
-/// IOMMU_TEST_CMD answers ENOTTY, like a 6.12 kernel.
+/// IOMMU_TEST_CMD answers ENOTTY, like a 6.12 kernel. Of the legacy VFIO ioctls it plays
+/// SET_CONTAINER, SET_IOMMU, GET_DEVICE_FD, MAP_DMA and UNMAP_DMA (see MockLegacyVFIO.swift).
 final class MockKernel: IoctlDriver, @unchecked Sendable {
     struct State {
         var nextID: UInt32 = 1
@@ -14,6 +15,8 @@ final class MockKernel: IoctlDriver, @unchecked Sendable {
         var areas: [UInt32: [(iova: UInt64, length: UInt64)]] = [:]
         var calls: [UInt] = []
         var nextAutoIOVA: UInt64 = 0x1000_0000
+        /// The container's DMA mappings (one container per mock).
+        var dma: [(iova: UInt64, size: UInt64)] = []
     }
     let state = Mutex(State())
     let firstUnknownNr: UInt
@@ -32,7 +35,8 @@ final class MockKernel: IoctlDriver, @unchecked Sendable {
         state.withLock { $0.calls.append(request) }
         let nr = request & 0xff
         let isIOMMUFD = request & 0xff00 == 0x3b00 && nr >= 0x80
-        guard isIOMMUFD else { return -EINVAL }  // VFIO container/device ioctls: "known", wrong args
+        if !isIOMMUFD, let answer = legacyVFIO(request, argument) { return answer }
+        guard isIOMMUFD else { return -EINVAL }  // other VFIO container/device ioctls: "known", wrong args
         if nr == 0xa0 { return testCmd ? -EINVAL : -ENOTTY }
         if nr >= firstUnknownNr { return -ENOTTY }
         guard let p = argument else { return -EFAULT }

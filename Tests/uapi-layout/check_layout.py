@@ -1,22 +1,25 @@
 #!/usr/bin/env python3
-"""Check the CIOMMUFD shim headers against the real kernel uAPI headers.
+"""Check the CIOMMUFD shim headers against real kernel uAPI headers.
 
-Parses our headers (Sources/CIOMMUFD/include/ciommufd_{iommufd,vfio,test}.h),
-generates C probe programs that print sizeof/offsetof/values, compiles them
-against (a) our shim, (b) the 6.12 uAPI headers (+ the 6.12 source tree's
-drivers/iommu/iommufd/iommufd_test.h) and (c) the host's linux-libc-dev
-headers, and compares.
+Parses our headers (Sources/CIOMMUFD/include/ciommufd_{iommufd,vfio,test}.h,
+see uapi_items.py for the format and tags), compiles probe programs that print
+every item's value / sizeof / offsetof against our shim and against each
+kernel given with --kernel (headers_install output, plus the source tree for
+drivers/iommu/iommufd/iommufd_test.h), and compares.
 
-Rules:
-  * An item without a "since X" / "patch series" tag must exist in 6.12 with
-    the same value / offset / size.
-  * A tagged item must NOT exist in 6.12 (compiled individually).
-  * A struct tagged as a whole is checked against shim.c's CIOMMUFD_SIZE only.
-  * A struct that grew after 6.12: 6.12's size == offset of its first newer
-    field in ours.
-  * Host headers: items they contain must match; missing items are counted.
-  * Every struct must be checked and have a CIOMMUFD_SIZE assertion; every
-    ioctl must have a CIOMMUFD_REQ_ constant.
+Rules, for every checked kernel K (a header K does not ship counts as absent):
+  * untagged item: present and identical in every K that ships its header
+    (iommufd.h and iommufd_test.h exist since 6.2, vfio.h is older);
+  * "since X.Y": present and identical in every K >= X.Y, absent from every
+    K < X.Y ("X.Y?" marks an estimated version; the rule is the same);
+  * "value V before X.Y" (constants): K < X.Y must have V instead of ours;
+  * a struct that grew: in a K that lacks some of its top-level fields, its
+    size must equal the offset of the first of them;
+  * every item must have been matched in at least one kernel (none may be
+    checked only against the shim), and the newest kernel's headers must not
+    define anything the shim lacks;
+  * every struct has a CIOMMUFD_SIZE assertion in shim.c equal to our sizeof,
+    every ioctl a CIOMMUFD_REQ_ constant and its extern declaration.
 
 Python 3 stdlib only. Exit status 0 = all good, 1 = mismatch, 2 = setup error.
 """
@@ -24,444 +27,260 @@ import argparse
 import concurrent.futures
 import os
 import re
-import subprocess
+import shutil
 import sys
 import tempfile
+
+sys.dont_write_bytecode = True  # no __pycache__ in the checkout
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from uapi_items import kernel_names, our_names, parse_header  # noqa: E402
+from uapi_probe import Probe  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INC = os.path.join(ROOT, "Sources", "CIOMMUFD", "include")
 SHIM = os.path.join(ROOT, "Sources", "CIOMMUFD", "shim.c")
-HEADERS = ["ciommufd_iommufd.h", "ciommufd_vfio.h", "ciommufd_test.h"]
-# Which kernel header each of ours mirrors (for the host check).
-HOST_HEADER = {
-    "ciommufd_iommufd.h": "linux/iommufd.h",
-    "ciommufd_vfio.h": "linux/vfio.h",
-    "ciommufd_test.h": None,  # not a uAPI header; never on the host
-}
-TAG_RE = re.compile(r"/\*\s*(since \d+\.\d+|patch series)\s*\*/")
-# Macros in our headers that are plumbing, not uAPI items.
-SKIP_MACROS = {"__aligned_u64", "__aligned_le64", "_IOMMUFD_H", "_UAPI_IOMMUFD_H",
-               "VFIO_H", "_UAPI_VFIO_H"}
-
-CC = os.environ.get("CC", "cc")
+# Our header -> the kernel header it mirrors (the test header is in the source tree).
+MIRRORS = {"ciommufd_iommufd.h": "linux/iommufd.h", "ciommufd_vfio.h": "linux/vfio.h",
+           "ciommufd_test.h": "drivers/iommu/iommufd/iommufd_test.h"}
+SHORT = {h: os.path.basename(k) for h, k in MIRRORS.items()}
+GROUP = {"struct": "structs", "field": "fields", "ioctl": "ioctls", "const": "constants",
+         "str": "constants", "enum": "enum types"}
 
 
-class Item:
-    """kind: struct | field | ioctl | const | str | enum."""
+class Kernel:
+    """--kernel LABEL=HDRS[,SRC]: LABEL is the version (e.g. 6.12.117), HDRS a
+    headers_install directory (with include/), SRC the source tree."""
 
-    def __init__(self, kind, name, header, line, tag=None, **kw):
-        self.kind, self.name, self.header, self.line, self.tag = kind, name, header, line, tag
-        self.struct = kw.get("struct")
-        self.path = kw.get("path")
-        self.flex = kw.get("flex", False)
-        self.top = kw.get("top", False)  # top-level field of its struct
+    def __init__(self, spec):
+        label, _, paths = spec.partition("=")
+        hdrs, _, src = paths.partition(",")
+        m = re.match(r"(\d+)\.(\d+)", label)
+        if not m or not hdrs:
+            raise SystemExit(f"--kernel {spec!r}: want VERSION=HEADERS_DIR[,SOURCE_DIR]")
+        self.label, self.version = label, (int(m.group(1)), int(m.group(2)))
+        inc = os.path.join(hdrs, "include")
+        self.cflags = ["-I", inc]
+        self.files = {}
+        for ours, theirs in MIRRORS.items():
+            p = os.path.join(src if ours == "ciommufd_test.h" else inc, theirs)
+            if (src or ours != "ciommufd_test.h") and os.path.isfile(p):
+                self.files[ours] = p
+        need = ["ciommufd_vfio.h"] + (["ciommufd_iommufd.h", "ciommufd_test.h"]
+                                       if self.version >= (6, 2) else [])
+        for h in need:
+            if h not in self.files:
+                print(f"check_layout: {label}: no {MIRRORS[h]} under {inc if h != 'ciommufd_test.h' else src!r}",
+                      file=sys.stderr)
+                sys.exit(2)
 
-    @property
-    def key(self):
-        return f"{self.kind}:{self.name}"
-
-    def __repr__(self):
-        return f"{self.kind} {self.name}"
-
-    # --- probe snippets -------------------------------------------------
-    def probe(self):
-        n = self.name
-        if self.kind == "struct":
-            return f'P("S {n} %zu\\n", sizeof(struct {n}));'
-        if self.kind == "enum":
-            return f'P("E {n} %zu\\n", sizeof(enum {n}));'
-        if self.kind == "field":
-            s, p = self.struct, self.path
-            off = f"offsetof(struct {s}, {p})"
-            size = "(size_t)0" if self.flex else f"sizeof(((struct {s} *)0)->{p})"
-            return f'P("F {n} %zu %zu\\n", (size_t){off}, (size_t){size});'
-        if self.kind == "ioctl":
-            return f'P("I {n} %lu\\n", (unsigned long)({n}));'
-        if self.kind == "str":
-            return f'P("T {n} %s\\n", {n});'
-        return f'P("C {n} %lld\\n", (long long)({n}));'
-
-    def exists_snippet(self):
-        """A declaration that compiles iff the item exists."""
-        n = self.name
-        if self.kind == "struct":
-            return f"char probe_[sizeof(struct {n})];"
-        if self.kind == "enum":
-            return f"char probe_[sizeof(enum {n})];"
-        if self.kind == "field":
-            return f"char probe_[offsetof(struct {self.struct}, {self.path}) + 1];"
-        if self.kind == "str":
-            return f"const char *probe_ = {n};"
-        return f"long long probe_ = (long long)({n});"
+    def probe(self, work):
+        inc = [f'"{self.files[h]}"' if h == "ciommufd_test.h" else f"<{MIRRORS[h]}>"
+               for h in MIRRORS if h in self.files]
+        return Probe(work, "k" + self.label, inc, self.cflags)
 
 
-def parse_headers():
-    items = []
-    for h in HEADERS:
-        items += parse_header(h)
-    return items
+def fmt_ver(v):
+    return "%d.%d" % v
 
 
-def parse_header(hname):
-    path = os.path.join(INC, hname)
-    items = []
-    in_comment = False
-    struct = None        # current top-level struct name
-    struct_tag = None
-    stack = []           # nested aggregates: list of dict(fields=[...], kind)
-    enum_tag = None
-    in_enum = False
-    cont = False
-    for lineno, raw in enumerate(open(path), 1):
-        line = raw.rstrip("\n")
-        if cont:  # continuation of a multi-line #define
-            cont = line.endswith("\\")
-            continue
-        tagm = TAG_RE.search(line)
-        tag = tagm.group(1) if tagm else None
-        # strip comments (single-line and block)
-        code = ""
-        i = 0
-        while i < len(line):
-            if in_comment:
-                j = line.find("*/", i)
-                if j < 0:
-                    i = len(line)
-                else:
-                    in_comment = False
-                    i = j + 2
-            else:
-                j = line.find("/*", i)
-                if j < 0:
-                    code += line[i:]
-                    i = len(line)
-                else:
-                    code += line[i:j]
-                    in_comment = True
-                    i = j + 2
-        code = code.strip()
-        if not code:
-            continue
-        loc = f"{hname}:{lineno}"
-        if code.startswith("#"):
-            m = re.match(r"#\s*define\s+(\w+)(\(?)\s*(.*)$", code)
-            if not m:
-                continue
-            name, fnlike, value = m.group(1), m.group(2), m.group(3).strip()
-            if code.endswith("\\"):
-                cont = True
-            if fnlike or not value or name in SKIP_MACROS or name.startswith("CIOMMUFD"):
-                continue
-            t = tag or (struct_tag if struct else None)
-            if "_IO(" in value or "_IOR(" in value or "_IOW(" in value:
-                kind = "ioctl"
-            elif value.startswith('"'):
-                kind = "str"
-            else:
-                kind = "const"
-            items.append(Item(kind, name, hname, loc, t))
-            continue
-        if code.startswith("extern ") or code.startswith("int ") or code.startswith("#"):
-            continue
-        if struct is None and not in_enum:
-            m = re.match(r"struct\s+(\w+)\s*\{$", code)
-            if m:
-                struct, struct_tag = m.group(1), tag
-                items.append(Item("struct", struct, hname, loc, tag))
-                stack = [dict(prefix="", fields=[])]
-                continue
-            m = re.match(r"enum\s*(\w*)\s*\{$", code)
-            if m:
-                in_enum, enum_tag = True, tag
-                if m.group(1):
-                    items.append(Item("enum", m.group(1), hname, loc, tag))
-                continue
-            if code in ("};",):
-                continue
-            raise SystemExit(f"{loc}: cannot parse top-level line: {code!r}")
-        if in_enum:
-            if code == "};":
-                in_enum, enum_tag = False, None
-                continue
-            m = re.match(r"(\w+)\s*(=\s*(.+?))?\s*,?$", code)
-            if not m:
-                raise SystemExit(f"{loc}: cannot parse enum line: {code!r}")
-            items.append(Item("const", m.group(1), hname, loc, tag or enum_tag))
-            continue
-        # inside a struct
-        if re.match(r"(union|struct)\s*\{$", code):
-            stack.append(dict(prefix=stack[-1]["prefix"], fields=[], line=loc))
-            continue
-        m = re.match(r"\}\s*(\w*)\s*;$", code)
-        if m:
-            member = m.group(1)
-            if len(stack) == 1:  # end of top-level struct
-                for f in stack[0]["fields"]:
-                    items.append(f)
-                struct, struct_tag, stack = None, None, []
-                continue
-            inner = stack.pop()
-            outer = stack[-1]
-            if member:
-                # named nested aggregate: prefix child paths, add the member itself
-                base = outer["prefix"]
-                mem = Item("field", f"{struct}.{base}{member}", hname, loc,
-                           tag or struct_tag, struct=struct, path=f"{base}{member}",
-                           top=len(stack) == 1)
-                outer["fields"].append(mem)
-                for f in inner["fields"]:
-                    f.path = f"{base}{member}.{f.path[len(base):]}"
-                    f.name = f"{struct}.{f.path}"
-                    f.top = False
-                    if tag and not f.tag:
-                        f.tag = tag
-                    outer["fields"].append(f)
-            else:
-                for f in inner["fields"]:
-                    f.top = len(stack) == 1
-                    outer["fields"].append(f)
-            continue
-        m = re.match(r"(?:struct\s+)?([\w\s\*]+?)\s*\b(\w+)\s*(\[\s*(\w*)\s*\])?\s*;$", code)
-        if not m:
-            raise SystemExit(f"{loc}: cannot parse field line (one field per line!): {code!r}")
-        fname = m.group(2)
-        flex = m.group(3) is not None and m.group(4) == ""
-        prefix = stack[-1]["prefix"]
-        stack[-1]["fields"].append(Item("field", f"{struct}.{prefix}{fname}", hname, loc,
-                                        tag or struct_tag, struct=struct,
-                                        path=f"{prefix}{fname}", flex=flex,
-                                        top=len(stack) == 1))
-    return items
-
-
-# ---------------------------------------------------------------------------
-def run(cmd, **kw):
-    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, **kw)
-
-
-PROLOGUE = "#include <stddef.h>\n#include <stdio.h>\n#define P printf\n"
-
-
-class Probe:
-    def __init__(self, workdir, label, includes, cflags):
-        self.workdir, self.label, self.includes, self.cflags = workdir, label, includes, cflags
-
-    def header_text(self):
-        return PROLOGUE + "".join(f"#include {i}\n" for i in self.includes)
-
-    def exists(self, item, idx):
-        """Compile a one-item program; True if the item exists."""
-        src = os.path.join(self.workdir, f"{self.label}-exists-{idx}.c")
-        with open(src, "w") as f:
-            f.write(self.header_text() + item.exists_snippet() + "\n")
-        r = run([CC, "-fsyntax-only", "-w"] + self.cflags + [src])
-        return r.returncode == 0
-
-    def values(self, items):
-        """Batch probe. Items that fail to compile are dropped (reported as
-        absent) by mapping compiler errors to probe lines. Returns
-        (dict key->tuple of strings, set of absent keys)."""
-        todo = list(items)
-        absent = set()
-        for _ in range(50):
-            src = os.path.join(self.workdir, f"{self.label}-probe.c")
-            exe = os.path.join(self.workdir, f"{self.label}-probe")
-            head = self.header_text() + "int main(void)\n{\n"
-            first = head.count("\n") + 1
-            body = "".join(it.probe() + "\n" for it in todo)
-            with open(src, "w") as f:
-                f.write(head + body + "return 0;\n}\n")
-            r = run([CC, "-w", "-fmax-errors=0", "-o", exe] + self.cflags + [src])
-            if r.returncode == 0:
-                break
-            bad = set()
-            for m in re.finditer(re.escape(src) + r":(\d+):\d+: error", r.stderr):
-                ln = int(m.group(1)) - first
-                if 0 <= ln < len(todo):
-                    bad.add(ln)
-            if not bad:
-                raise SystemExit(f"[{self.label}] probe does not compile:\n{r.stderr[:4000]}")
-            for ln in sorted(bad, reverse=True):
-                absent.add(todo[ln].key)
-                del todo[ln]
-        else:
-            raise SystemExit(f"[{self.label}] probe: too many compile iterations")
-        out = run([exe])
-        if out.returncode != 0:
-            raise SystemExit(f"[{self.label}] probe failed to run: {out.stderr}")
-        vals = {}
-        kinds = {"S": "struct", "E": "enum", "F": "field", "I": "ioctl", "T": "str", "C": "const"}
-        for line in out.stdout.splitlines():
-            k, name, *rest = line.split(" ")
-            vals[f"{kinds[k]}:{name}"] = tuple(rest) if k != "T" else (" ".join(rest),)
-        return vals, absent
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--hdrs", required=True, help="6.12 headers_install dir (contains include/)")
-    ap.add_argument("--src", required=True, help="6.12 kernel source tree")
-    ap.add_argument("--host", default="/usr/include", help="host include dir (default /usr/include)")
-    ap.add_argument("-j", type=int, default=os.cpu_count() or 4)
-    ap.add_argument("-v", "--verbose", action="store_true")
-    args = ap.parse_args()
-
-    test_h = os.path.join(args.src, "drivers/iommu/iommufd/iommufd_test.h")
-    k_inc = os.path.join(args.hdrs, "include")
-    for p in (test_h, os.path.join(k_inc, "linux/iommufd.h"), os.path.join(k_inc, "linux/vfio.h")):
-        if not os.path.isfile(p):
-            print(f"check_layout: missing {p}", file=sys.stderr)
-            return 2
-
-    items = parse_headers()
-    keys = [it.key for it in items]
-    dup = {k for k in keys if keys.count(k) > 1}
-    failures = []
-    if dup:
-        failures.append(f"duplicate items in our headers: {sorted(dup)}")
-
-    structs = [it for it in items if it.kind == "struct"]
-    by_struct = {}
-    for it in items:
-        if it.kind == "field":
-            by_struct.setdefault(it.struct, []).append(it)
-
-    work = tempfile.mkdtemp(prefix="uapi-layout-")
-    ours = Probe(work, "ours", ['"CIOMMUFD.h"'], ["-I", INC])
-    k612 = Probe(work, "k612", ["<linux/iommufd.h>", "<linux/vfio.h>", f'"{test_h}"'], ["-I", k_inc])
-
-    # ---- (a) our own values -------------------------------------------------
-    ov, oabsent = ours.values(items)
-    if oabsent:
-        failures.append(f"items do not compile against our own shim: {sorted(oabsent)}")
-
-    # ---- shim.c: size asserts and request constants ----------------------------
+def shim_checks(items, ov, failures):
     shim = open(SHIM).read()
-    asserts = dict((m.group(1), int(m.group(2))) for m in
-                   re.finditer(r"^CIOMMUFD_SIZE\((\w+),\s*(\d+)\);", shim, re.M))
+    asserts = {m.group(1): int(m.group(2)) for m in
+               re.finditer(r"^CIOMMUFD_SIZE\((\w+),\s*(\d+)\);", shim, re.M)}
     reqs = set(re.findall(r"^const unsigned long CIOMMUFD_REQ_(\w+) = (\w+);", shim, re.M))
+    structs = [it for it in items if it.kind == "struct"]
     for s in structs:
         if s.name not in asserts:
             failures.append(f"shim.c: no CIOMMUFD_SIZE assertion for struct {s.name}")
-        elif ov.get(s.key) and int(ov[s.key][0]) != asserts[s.name]:
+        elif s.key in ov and int(ov[s.key][0]) != asserts[s.name]:
             failures.append(f"struct {s.name}: sizeof {ov[s.key][0]} != shim.c assertion {asserts[s.name]}")
     extra = set(asserts) - {s.name for s in structs}
     if extra:
         failures.append(f"shim.c asserts sizes of unknown structs: {sorted(extra)}")
-    ioctls = [it for it in items if it.kind == "ioctl"]
     declared = set()
-    for h in HEADERS:
+    for h in MIRRORS:
         declared |= set(re.findall(r"extern const unsigned long CIOMMUFD_REQ_(\w+);",
                                    open(os.path.join(INC, h)).read()))
-    for it in ioctls:
-        if (it.name, it.name) not in reqs:
-            failures.append(f"shim.c: missing `const unsigned long CIOMMUFD_REQ_{it.name} = {it.name};`")
-        if it.name not in declared:
-            failures.append(f"headers: missing `extern const unsigned long CIOMMUFD_REQ_{it.name};`")
+    ioctls = {it.name for it in items if it.kind == "ioctl"}
+    for name in sorted(ioctls):
+        if (name, name) not in reqs:
+            failures.append(f"shim.c: missing `const unsigned long CIOMMUFD_REQ_{name} = {name};`")
+        if name not in declared:
+            failures.append(f"headers: missing `extern const unsigned long CIOMMUFD_REQ_{name};`")
+    for name in sorted({r[0] for r in reqs} - ioctls):
+        failures.append(f"shim.c: CIOMMUFD_REQ_{name} is not an ioctl of our headers")
+    return len(asserts), len(reqs)
 
-    # ---- (b) 6.12 --------------------------------------------------------------
-    untagged = [it for it in items if not it.tag]
-    tagged = [it for it in items if it.tag]
-    kv, kabsent = k612.values(untagged)
-    counts = dict(struct=0, field=0, ioctl=0, const=0, enum=0)
-    for it in untagged:
-        if it.key in kabsent:
-            failures.append(f"{it}: not in 6.12 but has no since-tag ({it.line})")
-            continue
-        o, k = ov.get(it.key), kv.get(it.key)
-        if it.kind == "struct":
-            if o != k:
-                newer = [f for f in by_struct.get(it.name, []) if f.tag and f.top]
-                first = min((int(ov[f.key][0]) for f in newer), default=None)
-                if first is None or int(k[0]) != first:
-                    failures.append(f"struct {it.name}: sizeof ours {o[0]} vs 6.12 {k[0]}"
-                                    + (f" (first newer field at {first})" if first is not None else ""))
-                    continue
-        elif it.kind == "field" and it.flex:
-            if o[0] != k[0]:
-                failures.append(f"field {it.name}: offset ours {o[0]} vs 6.12 {k[0]} (flexible array)")
+
+def compare(it, o, kv, k, kabsent, ov, fields_of):
+    """None if the kernel's value matches, else a message. Also returns a note:
+    'grew' (older, smaller struct) or 'old value'."""
+    where = f"({it.line})"
+    if it.kind == "struct":
+        if o == kv:
+            return None, None
+        missing = [f for f in fields_of.get(it.name, []) if f.top and f.key in kabsent]
+        first = min((int(ov[f.key][0]) for f in missing), default=None)
+        if first is not None and int(kv[0]) == first:
+            return None, "grew"
+        return (f"struct {it.name} {where}: sizeof {o[0]} here, {kv[0]} in {k.label}"
+                + (f" (its first field {k.label} lacks is at offset {first})" if first is not None
+                   else " (and no field of ours is missing there)")), None
+    if it.kind == "field":
+        if o[0] == kv[0] and (it.flex or o[1] == kv[1]):
+            return None, None
+        return (f"field {it.name} {where}: offset/size {' '.join(o)} here, "
+                f"{' '.join(kv)} in {k.label}"), None
+    t = it.tag
+    if t and t.old_value is not None and k.version < t.value_since:
+        ok = kv[0] == t.old_value or (re.fullmatch(r"-?(0x)?[0-9a-fA-F]+", t.old_value)
+                                      and int(kv[0]) == int(t.old_value, 0))
+        return (None, "old value") if ok else (
+            f"{it.kind} {it.name} {where}: {k.label} has {kv[0]}, but the tag says "
+            f"'{t}'", None)
+    if o == kv:
+        return None, None
+    return f"{it.kind} {it.name} {where}: {' '.join(o)} here, {' '.join(kv)} in {k.label}", None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kernel", action="append", required=True, metavar="VERSION=HDRS[,SRC]",
+                    help="a kernel to check against (repeat; e.g. 7.3.4=/cache/uapi-headers-7.3,/cache/src/linux-7.3)")
+    ap.add_argument("-j", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("-v", "--verbose", action="store_true", help="list details; keep the probe programs")
+    args = ap.parse_args()
+    kernels = sorted((Kernel(s) for s in args.kernel), key=lambda k: k.version, reverse=True)
+
+    items = []
+    for h in MIRRORS:
+        items += parse_header(os.path.join(INC, h))
+    failures = []
+    keys = [it.key for it in items]
+    dup = sorted({k for k in keys if keys.count(k) > 1})
+    if dup:
+        failures.append(f"duplicate items in our headers: {dup}")
+    for it in items:
+        if it.tag and it.tag.old_value is not None and it.kind != "const":
+            failures.append(f"{it} ({it.line}): 'value ... before' tags are for constants only")
+    fields_of = {}
+    for it in items:
+        if it.kind == "field":
+            fields_of.setdefault(it.struct, []).append(it)
+
+    work = tempfile.mkdtemp(prefix="uapi-layout-")
+    jobs = [("ours", Probe(work, "ours", ['"CIOMMUFD.h"'], ["-I", INC]), items)]
+    jobs += [(k, k.probe(work), [it for it in items if it.header in k.files]) for k in kernels]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.j)) as ex:
+        results = dict(zip([j[0] for j in jobs], ex.map(lambda j: j[1].values(j[2]), jobs)))
+    ov, oabsent = results["ours"]
+    if oabsent:
+        failures.append(f"items do not compile against our own shim: {sorted(oabsent)}")
+    n_asserts, n_reqs = shim_checks(items, ov, failures)
+
+    matched_anywhere = set()
+    report = []
+    for k in kernels:
+        kv, kabsent = results[k]
+        counts = dict.fromkeys(["structs", "fields", "ioctls", "constants", "enum types"], 0)
+        absent_ok = no_header = 0
+        notes = {"grew": [], "old value": []}
+        for it in items:
+            if it.key in oabsent:
                 continue
-        elif o != k:
-            what = {"field": "offset/size", "enum": "sizeof"}.get(it.kind, "value")
-            failures.append(f"{it.kind} {it.name}: {what} ours {' '.join(o)} vs 6.12 {' '.join(k)} ({it.line})")
-            continue
-        counts["const" if it.kind == "str" else it.kind] += 1
-
-    # tagged items must be absent from 6.12 (individually compiled)
-    def absent_check(arg):
-        idx, it = arg
-        # a field of a whole-struct-tagged struct is covered by the struct's own check
-        return it, k612.exists(it, idx)
-
-    whole_tagged = {s.name for s in structs if s.tag}
-    to_check = [it for it in tagged if not (it.kind == "field" and it.struct in whole_tagged)]
-    newer_ok = 0
-    with concurrent.futures.ThreadPoolExecutor(max_workers=args.j) as ex:
-        for it, exists in ex.map(absent_check, enumerate(to_check)):
-            if exists:
-                failures.append(f"{it}: tagged '{it.tag}' but exists in 6.12 ({it.line})")
-            else:
-                newer_ok += 1
-    covered = len(tagged) - len(to_check)
-
-    # every struct must have been checked one way or another
-    checked_structs = {it.name for it in untagged if it.kind == "struct" and it.key not in kabsent}
-    for s in structs:
-        if s.name not in checked_structs and s.name not in whole_tagged:
-            failures.append(f"struct {s.name} was not checked")
-        if s.name in whole_tagged and s.name not in asserts:
-            failures.append(f"struct {s.name} (newer) has no static size to check against")
-
-    # ---- (c) host headers --------------------------------------------------------
-    host_checked = host_absent = host_missing_hdr = 0
-    host_items = []
-    for h in HEADERS:
-        hh = HOST_HEADER[h]
-        hitems = [it for it in items if it.header == h]
-        if hh is None or not os.path.isfile(os.path.join(args.host, hh)):
-            host_missing_hdr += len(hitems)
-            continue
-        host_items.append((hh, hitems))
-    for hh, hitems in host_items:
-        hp = Probe(work, "host-" + hh.replace("/", "_"), [f"<{hh}>"], [])
-        hv, habsent = hp.values(hitems)
-        for it in hitems:
-            if it.key in habsent:
-                host_absent += 1
+            since = it.since
+            wanted = since is None or since <= k.version
+            if it.header not in k.files:
+                if since is not None and wanted:
+                    failures.append(f"{it} ({it.line}): tagged '{it.tag}' but {k.label} has no "
+                                    f"{SHORT[it.header]}")
+                else:
+                    no_header += 1
                 continue
-            o, h = ov[it.key], hv[it.key]
-            ok = o == h
-            if it.kind == "struct" and not ok:
-                # older host: its size must equal the offset of the first field it lacks
-                missing = [f for f in by_struct.get(it.name, []) if f.top and f.key in habsent]
-                ok = bool(missing) and int(h[0]) == min(int(ov[f.key][0]) for f in missing)
-            if it.kind == "field" and it.flex:
-                ok = o[0] == h[0]
-            if ok:
-                host_checked += 1
-            else:
-                failures.append(f"{it.kind} {it.name}: ours {' '.join(o)} vs host {hh} {' '.join(h)}")
+            present = it.key not in kabsent
+            if not wanted:
+                if present:
+                    failures.append(f"{it} ({it.line}): tagged '{it.tag}' but {k.label} already "
+                                    f"has it (tag too new)")
+                else:
+                    absent_ok += 1
+                continue
+            if not present:
+                if since is None:
+                    failures.append(f"{it} ({it.line}): missing from {k.label} but has no since-tag "
+                                    f"(tag it /* since X.Y */ with X.Y > {fmt_ver(k.version)})")
+                else:
+                    failures.append(f"{it} ({it.line}): tagged '{it.tag}' but missing from "
+                                    f"{k.label} (tag too old, or not in mainline)")
+                continue
+            msg, note = compare(it, ov[it.key], kv[it.key], k, kabsent, ov, fields_of)
+            if msg:
+                failures.append(msg)
+                continue
+            if note:
+                notes[note].append(it.name)
+            counts[GROUP[it.kind]] += 1
+            matched_anywhere.add(it.key)
+        missing_hdrs = sorted(SHORT[h] for h in MIRRORS if h not in k.files)
+        report.append((k, counts, absent_ok, no_header, missing_hdrs, notes))
 
-    # ---- summary -------------------------------------------------------------------
+    # the newest kernel must not define anything we lack
+    newest = kernels[0]
+    ours_n = our_names(items)
+    lacking = []
+    for h, path in newest.files.items():
+        lacking += [f"{SHORT[h]}: {kind} {name}" for kind, name in sorted(kernel_names(path) - ours_n)]
+    for entry in lacking:
+        failures.append(f"{newest.label} defines what the shim lacks: {entry}")
+    shim_only = [it for it in items if it.key not in matched_anywhere]
+
+    # ---- summary -------------------------------------------------------------
     print("uapi-layout: parsed %d structs, %d fields, %d ioctls, %d constants, %d named enums"
-          % (len(structs), sum(1 for i in items if i.kind == "field"), len(ioctls),
-             sum(1 for i in items if i.kind in ("const", "str")), sum(1 for i in items if i.kind == "enum")))
-    print("against 6.12.117: %d structs, %d fields, %d ioctls, %d constants, %d enum types checked"
-          % (counts["struct"], counts["field"], counts["ioctl"], counts["const"], counts["enum"]))
-    print("newer than 6.12: %d tagged items verified absent from 6.12 (+%d fields of newer structs "
-          "covered by their struct)" % (newer_ok, covered))
-    print("shim.c: %d size assertions, %d request constants" % (len(asserts), len(reqs)))
-    print("host headers (%s): %d items match, %d absent in host headers, %d in headers the host "
-          "lacks (linux/iommufd.h, iommufd_test.h)" % (args.host, host_checked, host_absent, host_missing_hdr))
+          % tuple(sum(1 for i in items if i.kind in ks) for ks in
+                  (("struct",), ("field",), ("ioctl",), ("const", "str"), ("enum",))))
+    for k, c, absent_ok, no_header, missing_hdrs, notes in report:
+        line = "against %s: %s matched" % (k.label, ", ".join(f"{n} {g}" for g, n in c.items()))
+        if missing_hdrs:
+            line += f" ({', '.join(missing_hdrs)}: not in {k.label})"
+        print(line)
+    older = [r for r in report if r[0] is not newest]
+    print("newer items verified absent: " + ", ".join(
+        f"{fmt_ver(k.version)}: {a}" + (f" (+{nh} in {', '.join(mh)}, which {fmt_ver(k.version)} lacks)"
+                                         if nh else "")
+        for k, _, a, nh, mh, _ in older))
+    print("structs that grew, checked by their first newer field: " + ", ".join(
+        f"{fmt_ver(k.version)}: {len(n['grew'])}" for k, _, _, _, _, n in older)
+          + "; older values verified: " + ", ".join(
+        f"{fmt_ver(k.version)}: {len(n['old value'])}" for k, _, _, _, _, n in older))
+    tags = [it for it in items if it.tag and it.tag.since]
+    est = sum(1 for it in tags if it.tag.since_est)
+    print(f"tagged items: {len(tags)} ({est} with an estimated version '?'); "
+          f"shim.c: {n_asserts} size assertions, {n_reqs} request constants")
+    print(f"in {newest.label} but not in the shim: {len(lacking)}")
+    print(f"checked only against the shim: {len(shim_only)}")
+    if args.verbose:
+        for k, _, _, _, _, notes in older:
+            for what, names in notes.items():
+                if names:
+                    print(f"  {k.label} {what}: {', '.join(names)}")
+        seen = set()  # members inherit their struct's / enum's tag object: list it once
+        for it in tags:
+            if (it.tag.since_est or it.tag.value_est) and id(it.tag) not in seen:
+                seen.add(id(it.tag))
+                print(f"  estimated: {it} ({it.line}): {it.tag}")
+        print(f"  probe programs kept in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    if shim_only:
+        failures.append("checked only against the shim (matched in no kernel): "
+                        + ", ".join(f"{it} ({it.line})" for it in shim_only[:20])
+                        + (" ..." if len(shim_only) > 20 else ""))
     if failures:
         print("\nFAILED: %d problem(s):" % len(failures))
         for f in failures:
             print("  - " + f)
         return 1
     print("OK: all items match")
-    if not args.verbose:
-        subprocess.run(["rm", "-rf", work])
     return 0
 
 

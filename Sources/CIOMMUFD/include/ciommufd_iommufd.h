@@ -3,10 +3,12 @@
  * ciommufd_iommufd.h - our own definitions of the Linux iommufd uAPI
  * (include/uapi/linux/iommufd.h) at the newest ABI, for /dev/iommu.
  *
- * Names, values and layouts follow the kernel exactly. Anything that is not
- * in 6.12.117 carries a trailing "since 6.x" (or "patch series") tag; the
- * layout checker (Tests/uapi-layout/check_layout.py) relies on those tags and
- * on this file's format: one field per line, one constant per line.
+ * Names, values and layouts follow the kernel (7.3) exactly; only mainline
+ * items. Anything that is not in every checked kernel that ships this header
+ * (6.12 and 7.3) carries a trailing "since X.Y" tag ("X.Y?" when the first
+ * version is estimated: the checker can only tell it lies after 6.12 and at or
+ * before 7.3). Tests/uapi-layout/check_layout.py relies on those tags and on
+ * this file's format: one field per line, one constant per line.
  *
  * Every struct starts with a __u32 size (when it is an ioctl argument); the
  * kernel accepts shorter (older) and zero-padded longer structs.
@@ -57,6 +59,7 @@ enum {
 	IOMMUFD_CMD_IOAS_CHANGE_PROCESS = 0x92, /* since 6.14 */
 	IOMMUFD_CMD_VEVENTQ_ALLOC = 0x93, /* since 6.15 */
 	IOMMUFD_CMD_HW_QUEUE_ALLOC = 0x94, /* since 6.17 */
+	IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA = 0x95, /* since 7.3? */
 };
 
 /* IOMMU_DESTROY: destroy any object by id. */
@@ -120,7 +123,24 @@ struct iommu_ioas_map {
 };
 #define IOMMU_IOAS_MAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP)
 
-/* IOMMU_IOAS_MAP_FILE: like MAP but from a memfd at byte offset start. */
+/*
+ * IOMMU_IOAS_NOIOMMU_GET_PA: physical address behind a mapped IOVA (noiommu
+ * devices doing unsafe DMA only); length in = max bytes (non-zero), out =
+ * physically contiguous bytes from out_phys.
+ */
+struct iommu_ioas_noiommu_get_pa { /* since 7.3? */
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 out_phys;
+};
+#define IOMMU_IOAS_NOIOMMU_GET_PA _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA) /* since 7.3? */
+
+/* IOMMU_IOAS_MAP_FILE: like MAP but from a memfd (or a supported dma-buf, e.g. a
+ * VFIO_DEVICE_FEATURE_DMA_BUF one) at byte offset start. */
 struct iommu_ioas_map_file { /* since 6.13 */
 	__u32 size;
 	__u32 flags;
@@ -220,8 +240,8 @@ struct iommu_hwpt_arm_smmuv3 { /* since 6.13 */
 	__aligned_le64 ste[2];
 };
 
-/* IOMMU_HWPT_DATA_AMD_GUEST: guest DTE (patch series only, not mainline). */
-struct iommu_hwpt_amd_guest { /* patch series */
+/* IOMMU_HWPT_DATA_AMD_GUEST: the guest's 256-bit device table entry. */
+struct iommu_hwpt_amd_guest { /* since 6.19? */
 	__aligned_u64 dte[4];
 };
 
@@ -230,7 +250,7 @@ enum iommu_hwpt_data_type {
 	IOMMU_HWPT_DATA_NONE = 0,
 	IOMMU_HWPT_DATA_VTD_S1 = 1,
 	IOMMU_HWPT_DATA_ARM_SMMUV3 = 2, /* since 6.13 */
-	IOMMU_HWPT_DATA_AMD_GUEST = 3, /* patch series */
+	IOMMU_HWPT_DATA_AMD_GUEST = 3, /* since 6.19? */
 };
 
 /* IOMMU_HWPT_ALLOC: paging (from an IOAS) or nested (from a parent/vIOMMU). */
@@ -262,6 +282,11 @@ struct iommu_hw_info_vtd {
 	__aligned_u64 ecap_reg;
 };
 
+/* iommu_hw_info_arm_smmuv3 flags. */
+enum iommu_hw_info_arm_smmuv3_flags { /* since 7.3? */
+	IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI = 1 << 0, /* since 7.3? */
+};
+
 /* IOMMU_HW_INFO_TYPE_ARM_SMMUV3 data: raw SMMUv3 ID registers. */
 struct iommu_hw_info_arm_smmuv3 { /* since 6.13 */
 	__u32 flags;
@@ -280,6 +305,12 @@ struct iommu_hw_info_tegra241_cmdqv { /* since 6.17 */
 	__u8 __reserved;
 };
 
+/* IOMMU_HW_INFO_TYPE_AMD data: raw EFR and EFR2 registers. */
+struct iommu_hw_info_amd { /* since 6.18? */
+	__aligned_u64 efr;
+	__aligned_u64 efr2;
+};
+
 /* GET_HW_INFO data type (out, or in with IOMMU_HW_INFO_FLAG_INPUT_TYPE). */
 enum iommu_hw_info_type {
 	IOMMU_HW_INFO_TYPE_NONE = 0,
@@ -287,6 +318,7 @@ enum iommu_hw_info_type {
 	IOMMU_HW_INFO_TYPE_INTEL_VTD = 1,
 	IOMMU_HW_INFO_TYPE_ARM_SMMUV3 = 2, /* since 6.13 */
 	IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV = 3, /* since 6.17 */
+	IOMMU_HW_INFO_TYPE_AMD = 4, /* since 6.18? */
 };
 
 /* GET_HW_INFO out_capabilities bits. */
@@ -294,6 +326,7 @@ enum iommufd_hw_capabilities {
 	IOMMU_HW_CAP_DIRTY_TRACKING = 1 << 0,
 	IOMMU_HW_CAP_PCI_PASID_EXEC = 1 << 1,
 	IOMMU_HW_CAP_PCI_PASID_PRIV = 1 << 2,
+	IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED = 1 << 3, /* since 6.19? */
 };
 
 /* GET_HW_INFO flags. */
@@ -560,5 +593,6 @@ extern const unsigned long CIOMMUFD_REQ_IOMMU_VDEVICE_ALLOC; /* since 6.13 */
 extern const unsigned long CIOMMUFD_REQ_IOMMU_IOAS_CHANGE_PROCESS; /* since 6.14 */
 extern const unsigned long CIOMMUFD_REQ_IOMMU_VEVENTQ_ALLOC; /* since 6.15 */
 extern const unsigned long CIOMMUFD_REQ_IOMMU_HW_QUEUE_ALLOC; /* since 6.17 */
+extern const unsigned long CIOMMUFD_REQ_IOMMU_IOAS_NOIOMMU_GET_PA; /* since 7.3? */
 
 #endif /* CIOMMUFD_IOMMUFD_H */

@@ -2,10 +2,12 @@
 /*
  * ciommufd_test.h - the iommufd selftest ioctl (IOMMU_TEST_CMD) and the mock
  * driver's data types, as defined by drivers/iommu/iommufd/iommufd_test.h of
- * the 6.12.117 kernel. Only answered by kernels with CONFIG_IOMMUFD_TEST=y.
+ * the 7.3 kernel. Only answered by kernels with CONFIG_IOMMUFD_TEST=y.
  *
- * Names and values follow the kernel exactly. Ops, payloads and constants
- * added after 6.12 come after the 6.12 ones and carry a "since 6.x" tag.
+ * Names and values follow the kernel exactly; only what 7.3 has. Ops, payloads
+ * and constants that 6.12 lacks carry a "since X.Y" tag ("X.Y?": estimated,
+ * known to be after 6.12). 6.12 also has the mock-domain device flag
+ * MOCK_FLAGS_DEVICE_HUGE_IOVA (1 << 1), which 7.3 dropped (not defined here).
  * Keep the format parseable by Tests/uapi-layout/check_layout.py.
  */
 #ifndef CIOMMUFD_TEST_H
@@ -36,12 +38,22 @@ enum {
 	IOMMU_TEST_OP_PASID_REPLACE, /* since 6.15 */
 	IOMMU_TEST_OP_PASID_DETACH, /* since 6.15 */
 	IOMMU_TEST_OP_PASID_CHECK_HWPT, /* since 6.15 */
+	IOMMU_TEST_OP_DMABUF_GET, /* since 6.19? */
+	IOMMU_TEST_OP_DMABUF_REVOKE, /* since 6.19? */
+};
+
+/* iommu_hwpt_selftest.pagetable_type */
+enum { /* since 6.19? */
+	MOCK_IOMMUPT_DEFAULT = 0,
+	MOCK_IOMMUPT_HUGE,
 };
 
 /* IOVA aperture of the mock domain. */
 enum {
 	MOCK_APERTURE_START = 1UL << 24,
 	MOCK_APERTURE_LAST = (1UL << 31) - 1,
+	MOCK_PAGE_SIZE = 2048, /* since 6.19? */
+	MOCK_HUGE_PAGE_SIZE = 512 * MOCK_PAGE_SIZE, /* since 6.19? */
 };
 
 /* create_access.flags */
@@ -64,7 +76,6 @@ enum {
 /* mock_domain_flags.dev_flags */
 enum {
 	MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0,
-	MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,
 	MOCK_FLAGS_DEVICE_PASID = 1 << 2, /* since 6.15 */
 };
 
@@ -185,6 +196,14 @@ struct iommu_test_cmd {
 			__u32 pasid;
 			__u32 hwpt_id;
 		} pasid_check; /* since 6.15 */
+		struct {
+			__u32 length;
+			__u32 open_flags;
+		} dmabuf_get; /* since 6.19? */
+		struct {
+			__s32 dmabuf_fd;
+			__u32 revoked;
+		} dmabuf_revoke; /* since 6.19? */
 	};
 	__u32 last;
 };
@@ -209,6 +228,7 @@ struct iommu_test_hw_info {
 
 struct iommu_hwpt_selftest {
 	__u32 iotlb;
+	__u32 pagetable_type; /* since 6.19? */
 };
 
 /* Mock HWPT_INVALIDATE data type. */

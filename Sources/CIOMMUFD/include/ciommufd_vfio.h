@@ -5,9 +5,12 @@
  * device (incl. the iommufd cdev ioctls), region/IRQ info, PCI hot reset,
  * device features, plus the SPAPR/EEH bits for completeness.
  *
- * Names, values and layouts follow the kernel exactly. Anything that is not
- * in 6.12.117 carries a trailing "since 6.x" tag. Keep the format parseable
- * by Tests/uapi-layout/check_layout.py: one field / constant per line.
+ * Names, values and layouts follow the kernel (7.3) exactly; only mainline
+ * items. Anything that is not in every checked kernel (6.1, 6.12 and 7.3)
+ * carries a trailing "since X.Y" tag ("X.Y?" when the first version is
+ * estimated: the checker only knows which checked kernels have it); a value
+ * that changed carries "value V before X.Y". Keep the format parseable by
+ * Tests/uapi-layout/check_layout.py: one field / constant per line.
  *
  * Note: several request numbers are shared between container, group and
  * device fds (e.g. VFIO_IOMMU_GET_INFO == VFIO_DEVICE_GET_PCI_HOT_RESET_INFO);
@@ -38,7 +41,8 @@
 #define VFIO_TYPE1v2_IOMMU 3
 #define VFIO_DMA_CC_IOMMU 4
 #define VFIO_EEH 5
-#define VFIO_TYPE1_NESTING_IOMMU 6
+/* Was VFIO_TYPE1_NESTING_IOMMU (removed in 6.13); the value stays reserved. */
+#define __VFIO_RESERVED_TYPE1_NESTING_IOMMU 6 /* since 6.13 */
 #define VFIO_SPAPR_TCE_v2_IOMMU 7
 #define VFIO_NOIOMMU_IOMMU 8
 #define VFIO_UNMAP_ALL 9
@@ -86,11 +90,11 @@ struct vfio_device_info {
 #define VFIO_DEVICE_FLAGS_AP (1 << 5)
 #define VFIO_DEVICE_FLAGS_FSL_MC (1 << 6)
 #define VFIO_DEVICE_FLAGS_CAPS (1 << 7)
-#define VFIO_DEVICE_FLAGS_CDX (1 << 8)
+#define VFIO_DEVICE_FLAGS_CDX (1 << 8) /* since 6.6? */
 	__u32 num_regions;
 	__u32 num_irqs;
 	__u32 cap_offset;
-	__u32 pad;
+	__u32 pad; /* since 6.5? */
 };
 #define VFIO_DEVICE_GET_INFO _IO(VFIO_TYPE, VFIO_BASE + 7)
 
@@ -106,10 +110,10 @@ struct vfio_device_info {
 #define VFIO_DEVICE_INFO_CAP_ZPCI_GROUP 2
 #define VFIO_DEVICE_INFO_CAP_ZPCI_UTIL 3
 #define VFIO_DEVICE_INFO_CAP_ZPCI_PFIP 4
-#define VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP 5
+#define VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP 5 /* since 6.5? */
 
 /* PCIe AtomicOp completer support. */
-struct vfio_device_info_cap_pci_atomic_comp {
+struct vfio_device_info_cap_pci_atomic_comp { /* since 6.5? */
 	struct vfio_info_cap_header header;
 	__u32 flags;
 #define VFIO_PCI_ATOMIC_COMP32 (1 << 0)
@@ -299,17 +303,18 @@ enum {
 
 /* vfio-ap IRQ indexes. */
 enum {
-	VFIO_AP_REQ_IRQ_INDEX,
-	VFIO_AP_NUM_IRQS
+	VFIO_AP_REQ_IRQ_INDEX, /* since 6.12? */
+	VFIO_AP_CFG_CHG_IRQ_INDEX, /* since 6.17? */
+	VFIO_AP_NUM_IRQS /* since 6.12?, value 1 before 6.17? */
 };
 
 /* One affected device in VFIO_DEVICE_GET_PCI_HOT_RESET_INFO. */
 struct vfio_pci_dependent_device {
 	union {
 		__u32 group_id;
-		__u32 devid;
-#define VFIO_PCI_DEVID_OWNED 0
-#define VFIO_PCI_DEVID_NOT_OWNED -1
+		__u32 devid; /* since 6.6? */
+#define VFIO_PCI_DEVID_OWNED 0 /* since 6.6? */
+#define VFIO_PCI_DEVID_NOT_OWNED -1 /* since 6.6? */
 	};
 	__u16 segment;
 	__u8 bus;
@@ -320,8 +325,8 @@ struct vfio_pci_dependent_device {
 struct vfio_pci_hot_reset_info {
 	__u32 argsz;
 	__u32 flags;
-#define VFIO_PCI_HOT_RESET_FLAG_DEV_ID (1 << 0)
-#define VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED (1 << 1)
+#define VFIO_PCI_HOT_RESET_FLAG_DEV_ID (1 << 0) /* since 6.6? */
+#define VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED (1 << 1) /* since 6.6? */
 	__u32 count;
 	struct vfio_pci_dependent_device devices[];
 };
@@ -358,7 +363,7 @@ struct vfio_device_gfx_plane_info {
 		__u32 region_index;
 		__u32 dmabuf_id;
 	};
-	__u32 reserved;
+	__u32 reserved; /* since 6.12? */
 };
 #define VFIO_DEVICE_QUERY_GFX_PLANE _IO(VFIO_TYPE, VFIO_BASE + 14)
 #define VFIO_DEVICE_GET_GFX_DMABUF _IO(VFIO_TYPE, VFIO_BASE + 15)
@@ -375,7 +380,7 @@ struct vfio_device_ioeventfd {
 	__aligned_u64 offset;
 	__aligned_u64 data;
 	__s32 fd;
-	__u32 reserved;
+	__u32 reserved; /* since 6.12? */
 };
 #define VFIO_DEVICE_IOEVENTFD _IO(VFIO_TYPE, VFIO_BASE + 16)
 
@@ -392,7 +397,7 @@ struct vfio_device_feature {
 #define VFIO_DEVICE_FEATURE _IO(VFIO_TYPE, VFIO_BASE + 17)
 
 /* VFIO_DEVICE_BIND_IOMMUFD (cdev only). */
-struct vfio_device_bind_iommufd {
+struct vfio_device_bind_iommufd { /* since 6.6? */
 	__u32 argsz;
 	__u32 flags;
 #define VFIO_DEVICE_BIND_FLAG_TOKEN (1 << 0) /* since 6.17 */
@@ -400,26 +405,26 @@ struct vfio_device_bind_iommufd {
 	__u32 out_devid;
 	__aligned_u64 token_uuid_ptr; /* since 6.17 */
 };
-#define VFIO_DEVICE_BIND_IOMMUFD _IO(VFIO_TYPE, VFIO_BASE + 18)
+#define VFIO_DEVICE_BIND_IOMMUFD _IO(VFIO_TYPE, VFIO_BASE + 18) /* since 6.6? */
 
 /* VFIO_DEVICE_ATTACH_IOMMUFD_PT: pt_id in = IOAS/HWPT, out = attached HWPT. */
-struct vfio_device_attach_iommufd_pt {
+struct vfio_device_attach_iommufd_pt { /* since 6.6? */
 	__u32 argsz;
 	__u32 flags;
 #define VFIO_DEVICE_ATTACH_PASID (1 << 0) /* since 6.15 */
 	__u32 pt_id;
 	__u32 pasid; /* since 6.15 */
 };
-#define VFIO_DEVICE_ATTACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 19)
+#define VFIO_DEVICE_ATTACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 19) /* since 6.6? */
 
 /* VFIO_DEVICE_DETACH_IOMMUFD_PT: device (or pasid) goes to blocking DMA. */
-struct vfio_device_detach_iommufd_pt {
+struct vfio_device_detach_iommufd_pt { /* since 6.6? */
 	__u32 argsz;
 	__u32 flags;
 #define VFIO_DEVICE_DETACH_PASID (1 << 0) /* since 6.15 */
 	__u32 pasid; /* since 6.15 */
 };
-#define VFIO_DEVICE_DETACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 20)
+#define VFIO_DEVICE_DETACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 20) /* since 6.6? */
 
 /* ---- device features (VFIO_DEVICE_FEATURE index) ---- */
 
@@ -431,7 +436,7 @@ struct vfio_device_feature_migration {
 	__aligned_u64 flags;
 #define VFIO_MIGRATION_STOP_COPY (1 << 0)
 #define VFIO_MIGRATION_P2P (1 << 1)
-#define VFIO_MIGRATION_PRE_COPY (1 << 2)
+#define VFIO_MIGRATION_PRE_COPY (1 << 2) /* since 6.2 */
 };
 #define VFIO_DEVICE_FEATURE_MIGRATION 1
 
@@ -450,19 +455,20 @@ enum vfio_device_mig_state {
 	VFIO_DEVICE_STATE_STOP_COPY = 3,
 	VFIO_DEVICE_STATE_RESUMING = 4,
 	VFIO_DEVICE_STATE_RUNNING_P2P = 5,
-	VFIO_DEVICE_STATE_PRE_COPY = 6,
-	VFIO_DEVICE_STATE_PRE_COPY_P2P = 7,
-	VFIO_DEVICE_STATE_NR,
+	VFIO_DEVICE_STATE_PRE_COPY = 6, /* since 6.2 */
+	VFIO_DEVICE_STATE_PRE_COPY_P2P = 7, /* since 6.2 */
+	VFIO_DEVICE_STATE_NR, /* since 6.2 */
 };
 
 /* VFIO_MIG_GET_PRECOPY_INFO (on the migration data fd). */
-struct vfio_precopy_info {
+struct vfio_precopy_info { /* since 6.2 */
 	__u32 argsz;
 	__u32 flags;
+#define VFIO_PRECOPY_INFO_REINIT (1 << 0) /* since 7.3? */
 	__aligned_u64 initial_bytes;
 	__aligned_u64 dirty_bytes;
 };
-#define VFIO_MIG_GET_PRECOPY_INFO _IO(VFIO_TYPE, VFIO_BASE + 21)
+#define VFIO_MIG_GET_PRECOPY_INFO _IO(VFIO_TYPE, VFIO_BASE + 21) /* since 6.2 */
 
 /* Low power entry/exit. */
 #define VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY 3
@@ -501,19 +507,19 @@ struct vfio_device_feature_dma_logging_report {
 #define VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT 8
 
 /* GET the estimated stop-copy data length. */
-struct vfio_device_feature_mig_data_size {
+struct vfio_device_feature_mig_data_size { /* since 6.2 */
 	__aligned_u64 stop_copy_length;
 };
 
-#define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE 9
+#define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE 9 /* since 6.2 */
 
 /* SET bus master on/off (non-PCI devices, e.g. CDX). */
-struct vfio_device_feature_bus_master {
+struct vfio_device_feature_bus_master { /* since 6.8? */
 	__u32 op;
 #define VFIO_DEVICE_FEATURE_CLEAR_MASTER 0
 #define VFIO_DEVICE_FEATURE_SET_MASTER 1
 };
-#define VFIO_DEVICE_FEATURE_BUS_MASTER 10
+#define VFIO_DEVICE_FEATURE_BUS_MASTER 10 /* since 6.8? */
 
 /* GET a dma-buf fd for slices of a region; returns the fd. */
 #define VFIO_DEVICE_FEATURE_DMA_BUF 11 /* since 6.19 */
@@ -531,6 +537,17 @@ struct vfio_device_feature_dma_buf { /* since 6.19 */
 	struct vfio_region_dma_range dma_ranges[];
 };
 
+/* SET: opt in to v2 precopy_info (vfio_precopy_info.flags becomes an output). */
+#define VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 12 /* since 7.3? */
+
+/* GET the pending s390 zPCI error: data points to a zpci_ccdf_err-sized buffer
+ * (length in the ZPCI_BASE capability); ENOMSG when none is pending. */
+struct vfio_device_feature_zpci_err { /* since 7.3? */
+	__aligned_u64 data;
+};
+
+#define VFIO_DEVICE_FEATURE_ZPCI_ERROR 13 /* since 7.3? */
+
 /* ---- type1 container IOMMU ---- */
 
 /* VFIO_IOMMU_GET_INFO: capability chain at cap_offset when FLAG_CAPS. */
@@ -541,7 +558,7 @@ struct vfio_iommu_type1_info {
 #define VFIO_IOMMU_INFO_CAPS (1 << 1)
 	__aligned_u64 iova_pgsizes;
 	__u32 cap_offset;
-	__u32 pad;
+	__u32 pad; /* since 6.12? */
 };
 
 /* Capability: valid IOVA ranges (inclusive end). */

@@ -39,6 +39,16 @@ enum GenericCases {
               lastEnd: end(\iommu_hwpt_get_dirty_bitmap.data), since: "6.7"),
         sized(.hwptInvalidate, iommu_hwpt_invalidate.self, lastEnd: end(\iommu_hwpt_invalidate.__reserved), since: "6.8"),
         sized(.faultQueueAlloc, iommu_fault_alloc.self, lastEnd: end(\iommu_fault_alloc.out_fault_fd), since: "6.11"),
+        // After 6.12 (7.3's main.c IOCTL_OP table). `since` is the release that added the ioctl.
+        sized(.ioasMapFile, iommu_ioas_map_file.self, lastEnd: end(\iommu_ioas_map_file.iova), since: "6.13"),
+        sized(.viommuAlloc, iommu_viommu_alloc.self, lastEnd: end(\iommu_viommu_alloc.out_viommu_id), since: "6.13"),
+        sized(.vdeviceAlloc, iommu_vdevice_alloc.self, lastEnd: end(\iommu_vdevice_alloc.virt_id), since: "6.13"),
+        sized(.ioasChangeProcess, iommu_ioas_change_process.self,
+              lastEnd: end(\iommu_ioas_change_process.__reserved), since: "6.14"),
+        sized(.veventqAlloc, iommu_veventq_alloc.self, lastEnd: end(\iommu_veventq_alloc.out_veventq_fd), since: "6.15"),
+        sized(.hwQueueAlloc, iommu_hw_queue_alloc.self, lastEnd: end(\iommu_hw_queue_alloc.length), since: "6.17"),
+        sized(.ioasNoIOMMUGetPA, iommu_ioas_noiommu_get_pa.self,
+              lastEnd: end(\iommu_ioas_noiommu_get_pa.out_phys), since: "7.3"),
     ]
 
     static var all: [ConformanceCase] {

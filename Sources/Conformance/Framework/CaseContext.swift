@@ -8,6 +8,8 @@ public final class CaseContext {
     public private(set) var assertions = 0
     /// What the kernel did, for the differential table (e.g. "ENOENT").
     public var observation: String?
+    /// What each expectation saw, in order: the kernel-diff table compares it across kernels.
+    public private(set) var trail: [String] = []
 
     public init(machine: Machine) { self.machine = machine }
 
@@ -27,14 +29,28 @@ public final class CaseContext {
 
     /// Fails unless two values are equal.
     public func checkEqual<T: Equatable>(_ actual: T, _ expected: T, _ what: String) throws {
+        trail.append("\(what): \(actual)")
         try check(actual == expected, "\(what): got \(actual), expected \(expected)")
+    }
+
+    /// The expectation for this kernel when the uAPI changed: `old` before `version`, `new` from it on.
+    /// Both answers are written down, so a kernel that gives the other one fails.
+    public func byKernel<T>(_ old: T, from version: KernelVersion, _ new: T) -> T {
+        kernel < version ? old : new
     }
 
     /// Runs `body`, which must succeed; returns its value.
     @discardableResult
     public func expectOK<T: ~Copyable>(_ what: String, _ body: () throws(IOMMUFDError) -> T) throws -> T {
         assertions += 1
-        do { return try body() } catch { throw CaseFailure("\(what): expected success, got \(error)") }
+        do {
+            let value = try body()
+            trail.append("\(what): OK")
+            return value
+        } catch {
+            trail.append("\(what): \(IOMMUFDError.symbol(error.errno))")
+            throw CaseFailure("\(what): expected success, got \(error)")
+        }
     }
 
     /// Runs `body`, which must fail with `errno` from the kernel.
@@ -45,8 +61,10 @@ public final class CaseContext {
         do { result = .success(try body()) } catch { result = .failure(error) }
         switch consume result {
         case .success:
+            trail.append("\(what): OK")
             throw CaseFailure("\(what): expected \(IOMMUFDError.symbol(errno)), but it succeeded")
         case .failure(let error):
+            trail.append("\(what): \(IOMMUFDError.symbol(error.errno))\(error.origin != .kernel ? " (library)" : "")")
             if error.origin != .kernel {
                 throw CaseFailure("\(what): expected \(IOMMUFDError.symbol(errno)) from the kernel, but the library rejected it: \(error)")
             }
@@ -56,10 +74,18 @@ public final class CaseContext {
         }
     }
 
+    /// Runs `body`: it must succeed when `errno` is nil, and fail with that errno from the kernel otherwise.
+    public func expect<T: ~Copyable>(_ errno: Errno?, _ what: String, _ body: () throws(IOMMUFDError) -> T) throws {
+        if let errno { try expectErrno(errno, what, body) } else { _ = try expectOK(what, body) }
+    }
+
     /// Runs `body` and returns the errno symbol it failed with, or "OK" (for differential cases).
     public func observe<T: ~Copyable>(_ body: () throws(IOMMUFDError) -> T) -> String {
         assertions += 1
-        do { _ = try body(); return "OK" } catch { return IOMMUFDError.symbol(error.errno) }
+        let seen: String
+        do { _ = try body(); seen = "OK" } catch { seen = IOMMUFDError.symbol(error.errno) }
+        trail.append("observed: \(seen)")
+        return seen
     }
 
     /// Ends the case with SKIP.

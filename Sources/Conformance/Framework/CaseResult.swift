@@ -14,11 +14,16 @@ public struct CaseResult: Codable, Sendable, Equatable {
     /// written before it existed still decode; a merged document mixes kernels
     /// (e.g. profile "intel-6.1" next to the 6.12 profiles), so it is per case.
     public let kernel: String?
+    /// What each expectation saw, in order ("unmap half: ENOENT", "flags: 0"): two
+    /// kernels that both pass a case can still answer differently, and the
+    /// kernel-diff table compares these.
+    public let trail: [String]?
 
     public init(id: String, profile: String, mode: String, status: Status, reason: String, ms: Int,
-                observed: String? = nil, kernel: String? = nil) {
+                observed: String? = nil, kernel: String? = nil, trail: [String]? = nil) {
         self.id = id; self.profile = profile; self.mode = mode; self.status = status
         self.reason = reason; self.ms = ms; self.observed = observed; self.kernel = kernel
+        self.trail = trail
     }
 
     /// A SKIP because the running kernel is older than the case's `since`

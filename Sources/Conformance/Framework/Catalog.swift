@@ -20,6 +20,14 @@ public enum Catalog {
         cases += IRQCases.all
         cases += GroupCases.all
         cases += HWInfoCases.all
+        cases += NoIOMMUCases.all
+        cases += VIOMMUCases.all
+        cases += VEventQueueCases.all
+        cases += HWQueueCases.all
+        cases += PASIDCases.all
+        cases += FaultQueueCases.all
+        cases += MapFileCases.all
+        cases += ChangeProcessCases.all
         return cases
     }
 

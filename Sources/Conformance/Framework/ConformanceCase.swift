@@ -29,6 +29,8 @@ public enum Requirement: String, Sendable, Hashable, CaseIterable {
     case testModule
     /// One edu device bound to vfio-pci.
     case eduDevice
+    /// An edu device bound to vfio-pci in VFIO's unsafe no-IOMMU mode (noiommu profile).
+    case noIOMMUEdu
     /// Two edu devices bound to vfio-pci, in different groups.
     case twoEduDevices
     /// Two edu devices bound to vfio-pci in the SAME IOMMU group (behind a PCIe-to-PCI bridge).

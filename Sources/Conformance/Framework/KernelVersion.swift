@@ -26,6 +26,9 @@ public struct KernelVersion: Sendable, Hashable, Comparable, CustomStringConvert
     public static let iommufd: KernelVersion = "6.2"
     /// The VFIO device cdev (/dev/vfio/devices/vfioN, BIND_IOMMUFD) and HWPT_ALLOC.
     public static let vfioCdev: KernelVersion = "6.6"
+    /// A behaviour that differs between 6.12.117 and 7.3.4 (both measured) without
+    /// the release that changed it being pinned: every kernel after 6.12 gets the new one.
+    public static let after612: KernelVersion = "6.13"
 
     public static func < (a: Self, b: Self) -> Bool {
         (a.major, a.minor, a.patch) < (b.major, b.minor, b.patch)

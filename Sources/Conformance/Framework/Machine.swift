@@ -16,9 +16,14 @@ public struct Machine: Sendable {
     public let hasFailNth: Bool
     public let isRoot: Bool
 
+    /// edu devices in VFIO's unsafe no-IOMMU mode: their DMA is not translated, so only
+    /// the noiommu.* cases (which DMA to a physical address the kernel gave them) use them.
+    public let noIOMMUEdus: [PCIDevice]
+
     public static func probe(profile: String) -> Machine {
         let (kernel, release) = KernelVersion.running()
-        let edus = PCIDevice.all().filter { $0.isEdu && $0.driver == "vfio-pci" }
+        let bound = PCIDevice.all().filter { $0.isEdu && $0.driver == "vfio-pci" }
+        let edus = bound.filter { !$0.isNoIOMMU }
         return Machine(
             profile: profile, kernel: kernel, kernelRelease: release, eduDevices: edus,
             hasIOMMUFD: access("/dev/iommu", F_OK) == 0,
@@ -27,7 +32,7 @@ public struct Machine: Sendable {
             hugetlbFreePages: readInt("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") ?? 0,
             hasFailNth: access("/proc/self/fail-nth", F_OK) == 0
                 && access("/sys/kernel/debug/failslab", F_OK) == 0,
-            isRoot: getuid() == 0)
+            isRoot: getuid() == 0, noIOMMUEdus: bound.filter(\.isNoIOMMU))
     }
 
     /// The first pair of edu devices that share an IOMMU group, if any.
@@ -43,7 +48,13 @@ public struct Machine: Sendable {
         case .iommufd: return hasIOMMUFD ? nil : "no /dev/iommu (kernel without CONFIG_IOMMUFD)"
         case .testModule:
             return hasTestModule ? nil : "IOMMU_TEST_CMD not available (kernel without CONFIG_IOMMUFD_TEST)"
-        case .eduDevice: return eduDevices.isEmpty ? "no edu device bound to vfio-pci" : nil
+        case .eduDevice:
+            if eduDevices.isEmpty && !noIOMMUEdus.isEmpty {
+                return "the edu devices are in VFIO's no-IOMMU mode (DMA untranslated): only noiommu.* cases use them"
+            }
+            return eduDevices.isEmpty ? "no edu device bound to vfio-pci" : nil
+        case .noIOMMUEdu:
+            return noIOMMUEdus.isEmpty ? "no edu device in VFIO's no-IOMMU mode (needs the noiommu profile on 7.x)" : nil
         case .twoEduDevices:
             let groups = Set(eduDevices.compactMap(\.iommuGroup))
             return groups.count >= 2 ? nil : "needs two edu devices in different IOMMU groups, found \(eduDevices.count)"

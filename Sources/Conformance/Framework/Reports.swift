@@ -39,7 +39,15 @@ public enum Reports {
     public struct Document: Codable, Sendable {
         public var kernel: String
         public var cases: [CaseResult]
-        public init(kernel: String, cases: [CaseResult]) { self.kernel = kernel; self.cases = cases }
+        /// Cases whose answer differs between kernels on one profile (KernelDiff).
+        public var kernelChanges: [KernelChange]?
+        /// Per kernel series, the source package and version it was built from.
+        public var kernelSources: [String: String]?
+        public init(kernel: String, cases: [CaseResult]) {
+            self.kernel = kernel; self.cases = cases
+            let changes = KernelDiff.changes(cases)
+            self.kernelChanges = changes.isEmpty ? nil : changes
+        }
     }
 
     public static func json(_ doc: Document) -> String {

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// Runs cases the way kselftest does: each in a forked child with a timeout, so a
@@ -26,10 +27,11 @@ public struct Runner {
 
     public func run(_ c: ConformanceCase) -> CaseResult {
         let start = ContinuousClock.now
-        func result(_ s: CaseResult.Status, _ reason: String, _ observed: String? = nil) -> CaseResult {
+        func result(_ s: CaseResult.Status, _ reason: String, _ observed: String? = nil,
+                    _ trail: [String]? = nil) -> CaseResult {
             let ms = Int((ContinuousClock.now - start) / .milliseconds(1))
             return CaseResult(id: c.id, profile: label, mode: c.mode, status: s, reason: reason, ms: ms,
-                              observed: observed, kernel: machine.kernelRelease)
+                              observed: observed, kernel: machine.kernelRelease, trail: trail)
         }
         if let why = skipReason(c) { return result(.skip, why) }
         var fds: [Int32] = [0, 0]
@@ -37,8 +39,14 @@ public struct Runner {
         let pid = fork()
         if pid == 0 {
             close(fds[0])
-            let line = Self.runInChild(c, machine: machine)
-            _ = line.withCString { write(fds[1], $0, strlen($0)) }
+            let bytes = Self.runInChild(c, machine: machine)
+            var sent = 0
+            while sent < bytes.count {
+                let n = bytes[sent...].withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                sent += n
+            }
             _exit(0)
         }
         close(fds[1])
@@ -51,15 +59,22 @@ public struct Runner {
         if timedOut { return result(.fail, "timed out after \(timeoutSeconds) s") }
         let signal = status & 0x7f
         if signal != 0 { return result(.fail, "case process killed by signal \(signal) (crash)") }
-        let parts = output.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3, let s = CaseResult.Status(rawValue: parts[0]) else {
+        guard let child = try? JSONDecoder().decode(ChildOutcome.self, from: Data(output.utf8)) else {
             return result(.fail, "case process exited without a result (status \(status))")
         }
-        return result(s, parts[2], parts[1].isEmpty ? nil : parts[1])
+        return result(child.status, child.reason, child.observed, child.trail.isEmpty ? nil : child.trail)
     }
 
-    /// Runs the body and encodes "status\tobserved\treason" on one line.
-    static func runInChild(_ c: ConformanceCase, machine: Machine) -> String {
+    /// What the forked child sends back over the pipe, as JSON.
+    struct ChildOutcome: Codable {
+        var status: CaseResult.Status
+        var reason: String
+        var observed: String?
+        var trail: [String]
+    }
+
+    /// Runs the body and encodes its outcome as JSON.
+    static func runInChild(_ c: ConformanceCase, machine: Machine) -> [UInt8] {
         let context = CaseContext(machine: machine)
         let status: CaseResult.Status
         var reason: String
@@ -75,9 +90,9 @@ public struct Runner {
         } catch {
             status = .fail; reason = "\(error)"
         }
-        reason = reason.replacingAll("\n", with: " ").replacingAll("\t", with: " ")
-        let observed = (context.observation ?? "").replacingAll("\t", with: " ").replacingAll("\n", with: " ")
-        return "\(status.rawValue)\t\(observed)\t\(reason)"
+        let outcome = ChildOutcome(status: status, reason: reason.replacingAll("\n", with: " "),
+                                   observed: context.observation, trail: context.trail)
+        return Array((try? JSONEncoder().encode(outcome)) ?? Data(#"{"status":"fail","reason":"result not encodable","trail":[]}"#.utf8))
     }
 
     private func readAll(_ fd: Int32, timeoutSeconds: Int) -> (String, Bool) {

@@ -3,13 +3,16 @@
 public enum Summary {
     public static func render(_ doc: Reports.Document) -> String {
         let profiles = ordered(doc.cases.map(\.profile))
-        var out = "kernel: \(doc.kernel)\n\n"
-        out += pad("profile", 10) + pad("pass", 7) + pad("fail", 7) + pad("skip", 7) + "kernel\n"
+        var out = "kernel: \(doc.kernel)\n"
+        for (series, source) in (doc.kernelSources ?? [:]).sorted(by: { $0.key < $1.key }) {
+            out += "  \(series) built from \(source)\n"
+        }
+        out += "\n" + pad("profile", 13) + pad("pass", 7) + pad("fail", 7) + pad("skip", 7) + "kernel\n"
         for p in profiles {
             let rows = doc.cases.filter { $0.profile == p }
             let c = Reports.counts(rows)
             let kernels = ordered(rows.map { $0.kernel ?? doc.kernel }).joined(separator: ",")
-            out += pad(p, 10) + pad("\(c.pass)", 7) + pad("\(c.fail)", 7) + pad("\(c.skip)", 7) + kernels + "\n"
+            out += pad(p, 13) + pad("\(c.pass)", 7) + pad("\(c.fail)", 7) + pad("\(c.skip)", 7) + kernels + "\n"
         }
         let ids = ordered(doc.cases.map { key($0) })
         let byKey = Dictionary(doc.cases.map { ("\(key($0))|\($0.profile)", $0) }, uniquingKeysWith: { a, _ in a })
@@ -18,14 +21,14 @@ public enum Summary {
         // cells read "old" and do not make a row worth showing on their own.
         out += "\ncases × profiles (\(ids.count) case ids; rows where every profile passed, or skipped only"
             + " for being older than the case's kernel version (\"old\"), are omitted)\n"
-        out += pad("case", width) + profiles.map { pad($0, 10) }.joined() + "\n"
+        out += pad("case", width) + profiles.map { pad($0, 13) }.joined() + "\n"
         var shown = 0
         for id in ids {
             let results = profiles.map { byKey["\(id)|\($0)"] }
             if results.allSatisfy({ $0?.status == .pass || $0?.isVersionSkip == true }) { continue }
             shown += 1
             let cells = results.map { r in r.map { $0.isVersionSkip ? "old" : $0.status.rawValue } ?? "-" }
-            out += pad(id, width) + cells.map { pad($0, 10) }.joined() + "\n"
+            out += pad(id, width) + cells.map { pad($0, 13) }.joined() + "\n"
         }
         if shown == 0 { out += "(all cases passed on every profile, or were too new for its kernel)\n" }
         for r in doc.cases where r.status != .pass && !r.isVersionSkip {
@@ -40,6 +43,7 @@ public enum Summary {
             }
         }
         out += differential(doc.cases, profiles: profiles)
+        out += KernelDiff.render(doc.kernelChanges ?? [])
         return out
     }
 

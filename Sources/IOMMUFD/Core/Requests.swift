@@ -94,6 +94,13 @@ extension IoctlRequest {
         .overflow: "base address + length wraps",
         .noSuchFileOrDirectory: "the queue's IOVA is not mapped",
     ])
+    public static let ioasNoIOMMUGetPA = IoctlRequest("IOMMU_IOAS_NOIOMMU_GET_PA", CIOMMUFD_REQ_IOMMU_IOAS_NOIOMMU_GET_PA, meanings: [
+        .notPermitted: "needs CAP_SYS_RAWIO (no-IOMMU DMA is unsafe)",
+        .notSupported: "flags or __reserved set",
+        .invalidArgument: "zero length",
+        .overflow: "iova does not fit an unsigned long",
+        .noSuchFileOrDirectory: "ioas_id names no IOAS, or nothing is mapped at iova",
+    ])
     /// Test-only: the IOMMUFD_TEST mock driver's command (CONFIG_IOMMUFD_TEST kernels).
     public static let testCmd = IoctlRequest("IOMMU_TEST_CMD", CIOMMUFD_REQ_IOMMU_TEST_CMD, meanings: [
         .inappropriateIOCTLForDevice: "kernel built without CONFIG_IOMMUFD_TEST",
@@ -104,6 +111,6 @@ extension IoctlRequest {
         .destroy, .ioasAlloc, .ioasAllowIOVAs, .ioasCopy, .ioasIOVARanges, .ioasMap, .ioasUnmap, .option,
         .vfioIOAS, .hwptAlloc, .getHWInfo, .hwptSetDirtyTracking, .hwptGetDirtyBitmap, .hwptInvalidate,
         .faultQueueAlloc, .ioasMapFile, .viommuAlloc, .vdeviceAlloc, .ioasChangeProcess, .veventqAlloc,
-        .hwQueueAlloc,
+        .hwQueueAlloc, .ioasNoIOMMUGetPA,
     ]
 }

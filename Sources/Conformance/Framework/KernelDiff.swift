@@ -1,0 +1,91 @@
+/// What changed between kernels on the same IOMMU profile: every case whose status,
+/// or whose answer at some step (its trail), differs between two kernels. The report
+/// a kernel or VMM developer wants before upgrading.
+public struct KernelChange: Codable, Sendable, Equatable {
+    public let id: String
+    public let mode: String
+    /// The IOMMU profile both runs used ("intel"), without the kernel suffix.
+    public let profile: String
+    public let from: String
+    public let to: String
+    /// "status: pass → skip" or "<step>: EINVAL → EOVERFLOW", one entry per difference.
+    public let changes: [String]
+}
+
+public enum KernelDiff {
+    /// The profile a result label names: "intel-6.1" and "intel-7.3" are both "intel".
+    public static func baseProfile(_ label: String) -> String {
+        guard let dash = label.firstIndex(where: { $0 == "-" }),
+              label[label.index(after: dash)...].first?.isNumber == true else { return label }
+        return String(label[..<dash])
+    }
+
+    /// Series ("7.3") of a release ("7.3.4"), for grouping.
+    static func series(_ release: String) -> String {
+        let v = KernelVersion(parsing: release)
+        return "\(v.major).\(v.minor)"
+    }
+
+    /// Changes between consecutive kernels, per profile. Cases too new for the older
+    /// kernel (version skips) are not changes: the case simply did not exist there.
+    public static func changes(_ cases: [CaseResult]) -> [KernelChange] {
+        var byKey: [String: [CaseResult]] = [:]
+        var order: [String] = []
+        for r in cases {
+            let key = "\(baseProfile(r.profile))|\(r.id)|\(r.mode)"
+            if byKey[key] == nil { order.append(key) }
+            byKey[key, default: []].append(r)
+        }
+        var out: [KernelChange] = []
+        for key in order {
+            let runs = (byKey[key] ?? []).sorted {
+                KernelVersion(parsing: $0.kernel ?? "") < KernelVersion(parsing: $1.kernel ?? "")
+            }
+            for (old, new) in zip(runs, runs.dropFirst()) where !old.isVersionSkip && !new.isVersionSkip {
+                let diff = difference(old, new)
+                if diff.isEmpty { continue }
+                out.append(KernelChange(id: new.id, mode: new.mode, profile: baseProfile(new.profile),
+                                        from: old.kernel ?? "?", to: new.kernel ?? "?", changes: diff))
+            }
+        }
+        return out
+    }
+
+    static func difference(_ a: CaseResult, _ b: CaseResult) -> [String] {
+        if a.status != b.status {
+            return ["status: \(a.status.rawValue) → \(b.status.rawValue)"
+                    + (b.status == .pass ? "" : " (\(b.reason.prefix(100)))")]
+        }
+        var out: [String] = []
+        if a.observed != b.observed { out.append("observed: \(a.observed ?? "-") → \(b.observed ?? "-")") }
+        let ta = a.trail ?? [], tb = b.trail ?? []
+        for i in 0..<max(ta.count, tb.count) {
+            let x = i < ta.count ? ta[i] : nil, y = i < tb.count ? tb[i] : nil
+            if x == y { continue }
+            out.append(step(x, y))
+            if out.count >= 3 { out.append("…"); break }
+        }
+        return out
+    }
+
+    /// "map: EINVAL" vs "map: EOVERFLOW" reads "map: EINVAL → EOVERFLOW".
+    static func step(_ x: String?, _ y: String?) -> String {
+        guard let x, let y else { return "\(x ?? "(no step)") → \(y ?? "(no step)")" }
+        let px = x.split(separator: ":", maxSplits: 1), py = y.split(separator: ":", maxSplits: 1)
+        if px.count == 2, py.count == 2, px[0] == py[0] {
+            return "\(px[0]):\(px[1]) →\(py[1])"
+        }
+        return "\(x) → \(y)"
+    }
+
+    /// The table for the summary.
+    public static func render(_ changes: [KernelChange]) -> String {
+        guard !changes.isEmpty else { return "" }
+        var out = "\nuAPI behaviour changes between kernels (same profile; each is pinned by its case)\n"
+        for c in changes {
+            let key = c.mode == "-" ? c.id : "\(c.id)[\(c.mode)]"
+            out += "  \(key) [\(c.profile)] \(series(c.from)) → \(series(c.to)): \(c.changes.joined(separator: "; "))\n"
+        }
+        return out
+    }
+}
