@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The VM harness's own checks (busybox-only guests, no Swift needed):
-#  a) per profile: both root-bus edus bound to vfio-pci in different IOMMU groups
-#     (and, on intel and amd, the two edus behind the bridge in one shared group),
-#     /dev/iommu present, >= 2 entries in /dev/vfio/devices, profile exported;
+#  a) per profile, on 6.12 and 7.3: both root-bus edus bound to vfio-pci in different
+#     IOMMU groups (and, on intel and amd, the two edus behind the bridge in one shared
+#     group), /dev/iommu present, >= 2 entries in /dev/vfio/devices, profile exported;
+#     on 7.3 also the noiommu profile (no IOMMU: noiommu-vfioN cdevs, vfio-noiommu groups);
 #  a') intel on Debian's 6.1 kernel (the main job's intel-6.1): the same bindings and
 #     groups, the legacy /dev/vfio/vfio container, and neither /dev/iommu nor
 #     /dev/vfio/devices (iommufd is 6.2, the VFIO cdev 6.6);
@@ -14,7 +15,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/swift-iommufd-selftest.XXXXXX")
 export TMPDIR="$work"   # vm-run's kept work dirs (failure cases) land here too
-kernel=$("$repo/vm/build-kernel.sh")
+kernel=$("$repo/vm/build-kernel.sh" --series 6.12)
 "$repo/vm/mkinitramfs.sh" --out "$work/initramfs.cpio.gz"
 failed=0
 pass() { echo "selftest: PASS $*"; }
@@ -37,27 +38,45 @@ echo "vfio-devices=$(ls /dev/vfio/devices 2>/dev/null | wc -l)"
 [ -c /dev/vfio/vfio ] && echo container=yes || echo container=no
 echo "profile=$SWIFT_IOMMUFD_PROFILE"'
 
-for p in intel amd virtio; do
-  run "$p" --profile "$p" --timeout 300 -- sh -c "$probe"
-  o="$work/$p.out"
-  # Root-bus edus: bound, two groups. Behind the bridge (intel, amd): bound, one shared group;
-  # virtio-iommu in QEMU 7.2 covers no device behind the bridge, so there they stay unbound.
+# One profile on one kernel: root-bus edus bound, two groups; behind the bridge (intel,
+# amd): bound, one shared group. The virtio profile has no bridge (vm/profiles/virtio.sh).
+check_profile() {
+  local label=$1 p=$2 o groups bridged bridge_ok=yes
+  run "$label" --profile "$p" --timeout 300 -- sh -c "$probe"
+  o="$work/$label.out"
   groups=$(sed -n 's/^edu 0000:00:.* group=\([0-9]*\) driver=vfio-pci$/\1/p' "$o" | sort -u | wc -l)
   bridged=$(sed -n 's/^edu 0000:01:.* group=\([0-9]*\) driver=vfio-pci$/\1/p' "$o")
-  bridge_ok=yes
   if [ "$p" != virtio ]; then
     [ "$(echo "$bridged" | grep -c .)" -eq 2 ] && [ "$(echo "$bridged" | sort -u | wc -l)" -eq 1 ] || bridge_ok=no
   fi
   if [ "$rc" -eq 0 ] && [ "$(grep -c '^edu 0000:00:.*driver=vfio-pci$' "$o")" -eq 2 ] && [ "$groups" -eq 2 ] &&
      [ "$bridge_ok" = yes ] &&
      grep -qx iommu=yes "$o" && [ "$(sed -n 's/^vfio-devices=//p' "$o")" -ge 2 ] && grep -qx "profile=$p" "$o"; then
-    pass "$p: root-bus edus on vfio-pci in $groups groups, $(echo "$bridged" | grep -c .) bridged edus sharing a group, $(grep vfio-devices= "$o")"
+    pass "$label: root-bus edus on vfio-pci in $groups groups, $(echo "$bridged" | grep -c .) bridged edus sharing a group, $(grep vfio-devices= "$o")"
   else
-    fail "$p (rc $rc):"; cat "$o" "$work/$p.err"
+    fail "$label (rc $rc):"; cat "$o" "$work/$label.err"
   fi
-done
+}
+for p in intel amd virtio; do check_profile "$p-6.12" "$p"; done
 
+# 7.3 on every IOMMU profile, and the noiommu profile: edus on vfio-pci in VFIO's
+# unsafe no-IOMMU mode, with noiommu-vfioN cdevs and vfio-noiommu groups.
 kernel612=$kernel
+kernel=$("$repo/vm/build-kernel.sh" --series 7.3)
+for p in intel amd virtio; do check_profile "$p-7.3" "$p"; done
+run noiommu-7.3 --profile noiommu --timeout 300 -- sh -c "$probe"'
+for d in /sys/bus/pci/devices/*/vfio-dev/*; do echo "cdev ${d##*/}"; done
+for g in /sys/kernel/iommu_groups/*; do echo "group-name $(cat $g/name 2>/dev/null)"; done'
+o="$work/noiommu-7.3.out"
+if [ "$rc" -eq 0 ] && [ "$(grep -c '^edu 0000:0[01]:.*driver=vfio-pci$' "$o")" -eq 4 ] && grep -qx iommu=yes "$o" &&
+   [ "$(grep -c '^cdev noiommu-vfio' "$o")" -ge 4 ] && ! grep -q '^cdev vfio' "$o" &&
+   grep -qx 'group-name vfio-noiommu' "$o" && grep -qx profile=noiommu "$o"; then
+  pass "noiommu-7.3: 4 edus on vfio-pci with noiommu-vfioN cdevs and vfio-noiommu groups, /dev/iommu present"
+else
+  fail "noiommu-7.3 (rc $rc):"; cat "$o" "$work/noiommu-7.3.err"
+fi
+kernel=$kernel612
+
 kernel=$("$repo/vm/build-kernel.sh" --series 6.1)
 run intel-6.1 --profile intel --timeout 300 -- sh -c "$probe"
 o="$work/intel-6.1.out"
