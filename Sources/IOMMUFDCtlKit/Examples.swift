@@ -66,8 +66,9 @@ destroy     id=a                            expect=ok
 # Linux 7.3.4 with QEMU's emulated Intel VT-d (intel-iommu,intremap=on,caching-mode=on): the
 # map WARNs in the generic page table, iommu_pt.h:933 in vtdss_map_range,
 # WARN_ON(!(prot & (IOMMU_READ | IOMMU_WRITE))), then fails EINVAL. On 6.12 VT-d refused
-# the same map quietly with EINVAL. The map reaches the IOMMU only once a device is attached
-# to the compat IOAS, which GET_DEVICE_FD does. Report: docs/kernel-bugs/vtd-map-no-access-warn.md
+# the same map quietly with EINVAL. AMD-Vi on 7.3.4 WARNs the same way, in amdv1_map_range.
+# The map reaches the IOMMU only once a device is attached to the compat IOAS, which
+# GET_DEVICE_FD does. Report: docs/kernel-bugs/vtd-map-no-access-warn.md
 container     as=c kind=compat                  # /dev/iommu as the VFIO container
 group         as=g device=auto container=c      # /dev/vfio/N, VFIO_GROUP_SET_CONTAINER
 set-iommu     container=c type=type1v2

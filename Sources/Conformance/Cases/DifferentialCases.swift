@@ -211,8 +211,8 @@ enum DifferentialCases {
             }
         },
         knownBug: { mode, ctx in
-            mode != .compatType1 && mode != .compatType1v2 || ctx.profile != "intel" || ctx.kernel < "6.13" ? nil
-                : KnownBugs.vtdMapNoAccessWarn
+            mode != .compatType1 && mode != .compatType1v2 || ctx.profile == "virtio" || ctx.kernel < .after612 ? nil
+                : KnownBugs.mapNoAccessWarn
         }) { _, m in
         let a = try buffer(1)
         return DiffOutcome.of { () throws(IOMMUFDError) in try m.map(a, length: page, iova: x, access: false) }
