@@ -3,7 +3,7 @@ import IOMMUFD
 import SystemPackage
 
 /// Every VFIO ioctl (container, group, device), with what each errno means for it
-/// (6.12 sources; uapi.md §5 "VFIO cdev" and "Native type1 vs compat").
+/// (6.12 sources: vfio_main.c, vfio_pci_core.c, vfio_iommu_type1.c, iommufd vfio_compat.c).
 ///
 /// VFIO answers bad flags with EINVAL (not EOPNOTSUPP like iommufd), and every
 /// device ioctl but BIND fails with EINVAL on a cdev that is not bound yet.

@@ -43,7 +43,7 @@ import Testing
                        ms: 0, kernel: "6.1.192"),
         ]
         let text = Summary.render(.init(kernel: "6.12.117", cases: cases))
-        #expect(text.contains("intel-6.1 0      0      2      6.1.192"), "\(text)")
+        #expect(text.contains("intel-6.1    0      0      2      6.1.192"), "\(text)")
         #expect(!text.split(separator: "\n").contains { $0.hasPrefix("a ") }, "a version-skip-only row is omitted")
         #expect(text.split(separator: "\n").contains { $0.hasPrefix("b ") })
         #expect(text.contains("SKIP 1 case [intel-6.1]: needs kernel 6.2, running 6.1.192"))

@@ -8,7 +8,7 @@ import Synchronization
 /// group-opened vfio-pci device with an emulated QEMU edu behind BAR0, a type1
 /// container (native or iommufd compat) and a group. Records every request and the
 /// argument bytes as sent, so tests can check each struct's encoding.
-/// Follows the 6.12 rules in uapi.md §5 (flags must be 0, EINVAL before bind...).
+/// Follows the 6.12 rules of the 6.12 kernel sources (flags must be 0, EINVAL before bind...).
 final class MockVFIOKernel: IoctlDriver, DeviceFileIO, @unchecked Sendable {
     enum Role: Equatable { case iommufd, cdev, groupDevice, container(compat: Bool), group }
 

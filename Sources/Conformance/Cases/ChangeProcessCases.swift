@@ -150,10 +150,13 @@ enum ChangeProcessCases {
     /// pinned_vm (pages.c:1032-1036, VmPin). CHANGE_PROCESS moves no charge for them
     /// (ioas.c need_charge_update: NONE → false) but still switches source_mm (change_mm),
     /// so the later unpin is subtracted from an mm that was never charged.
+    static let capIPCLockFinding = "7.3.4: with CAP_IPC_LOCK (ACCOUNT_NONE pages), CHANGE_PROCESS moves no pinned_vm (ioas.c need_charge_update returns false) but switches source_mm (change_mm), so the parent's VmPin keeps the pages until it exits and the child's VmPin underflows on UNMAP (measured: parent +8 kB forever, child -8 kB after unmapping 2 pages)"
+
     static var capIPCLock: ConformanceCase {
         ConformanceCase("change-process.cap-ipc-lock",
                         rule: "with CAP_IPC_LOCK (nothing charged to RLIMIT_MEMLOCK), a child's CHANGE_PROCESS and UNMAP leave VmPin consistent: the child's never underflows and the parent's returns to its baseline",
                         since: "6.14", requires: [.iommufd, .eduDevice, .root]) { ctx in
+            try FailNthDeviceCases.skipKnownBug(ctx, capIPCLockFinding)
             let (path, n) = try M.nativePath(ctx)
             defer { withExtendedLifetime(path) {} }
             let file = try MemFile.memfd(size: 2 * M.page)
@@ -174,12 +177,13 @@ enum ChangeProcessCases {
             }
             let f = fields(child.output)
             func num(_ k: String) -> Int64 { f[k].flatMap { Int64($0) } ?? Int64.min }
-            ctx.observation = child.output
+            let parentAfterExit = ProcStatus.vmPin() - pin0
+            ctx.observation = "\(child.output) pPinGrowthAfterExit=\(parentAfterExit) pin0=\(pin0)"
             try ctx.checkEqual(f["cp"] ?? "?", "OK", "CHANGE_PROCESS in the child")
             try ctx.checkEqual(f["unmap"] ?? "?", "OK", "UNMAP all in the child")
             try ctx.checkEqual(num("cPin2"), 0, "child VmPin after its UNMAP (kB)")
             try ctx.checkEqual(num("pPin2") - pin0, 0, "parent VmPin growth once the mapping is gone (kB)")
-            try ctx.checkEqual(ProcStatus.vmPin() - pin0, 0, "parent VmPin growth after the child exited (kB)")
+            try ctx.checkEqual(parentAfterExit, 0, "parent VmPin growth after the child exited (kB)")
         }
     }
 }

@@ -3,7 +3,7 @@
 // so no client-side check hides the kernel's answer. Each instance records what the
 // kernel said (the differential table) AND asserts it equals what 6.12.117's
 // vfio_iommu_type1.c / iommufd vfio_compat.c / ioas.c + io_pagetable.c return for that
-// mode (uapi.md §5 "Native type1 vs iommufd compat"), so a kernel change fails the case.
+// mode, so a kernel change fails the case.
 import CIOMMUFD
 import Glibc
 import IOMMUFD

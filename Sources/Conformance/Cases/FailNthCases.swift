@@ -223,7 +223,7 @@ enum FailNthCases {
         sequences.map { (name, seq) in
             ConformanceCase("failnth.sweep", rule: "with the Nth allocation/injection point failing, every N, the \(name) sequence fails cleanly with an errno and leaves no pinned page",
                             since: name == "device" ? "6.6" : "6.2", requires: [.iommufd, .testModule, .failNth, .root], mode: name) { ctx in
-                if ["map_domain", "map_two_domains", "device"].contains(name) { try requireMockDevices() }
+                if ["map_domain", "map_two_domains", "device"].contains(name) { try requireMockDevices(ctx) }
                 try setupDebugfs()
                 let buf = try needBuffer(2 << 20)
                 buf.fill()

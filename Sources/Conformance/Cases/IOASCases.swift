@@ -1,5 +1,5 @@
 // Errno rules of IOMMU_IOAS_MAP / COPY / UNMAP / IOVA_RANGES / ALLOW_IOVAS / VFIO_IOAS and
-// IOAS destruction (uapi.md §5), as the 6.12.117 kernel answers them. Raw ioctls are used
+// IOAS destruction, as the 6.12.117 kernel answers them. Raw ioctls are used
 // so the library's own validation never answers first.
 import CIOMMUFD
 import Glibc

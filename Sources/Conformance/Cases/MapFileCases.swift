@@ -2,13 +2,14 @@
 // with real edu DMA. Source references are to linux-source-7.3 (7.3.4):
 // drivers/iommu/iommufd/ioas.c iommufd_ioas_map_file, io_pagetable.c iopt_map_file_pages,
 // pages.c pin_memfd_pages, mm/gup.c memfd_pin_folios.
+import CIOMMUFD
 import Glibc
 import IOMMUFD
 import VFIO
 
 enum MapFileCases {
     static var all: [ConformanceCase] {
-        [memfdDMA, hugetlbDMA, tmpfsDMA, readOnlyMapping, errors, noDomain, mockDomain]
+        [memfdDMA, hugetlbDMA, tmpfsDMA, readOnlyMapping, errors, noDomain, mockDomain, writeAccess]
     }
 
     typealias M = MapFile
@@ -19,7 +20,7 @@ enum MapFileCases {
         defer { fclose(f) }
         var line = [CChar](repeating: 0, count: 512)
         while fgets(&line, Int32(line.count), f) != nil {
-            let w = String(cString: line).split(separator: " ")
+            let w = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).split(separator: " ")
             if w.count > 2, w[1] == dir, w[2] == "tmpfs" { return true }
         }
         return false
@@ -133,7 +134,7 @@ enum MapFileCases {
     /// A READABLE-only MAP_FILE: the device reads it but its writes do not land.
     static var readOnlyMapping: ConformanceCase {
         ConformanceCase("map-file.read-only",
-                        rule: "a READABLE-only MAP_FILE mapping lets the device read the file but not write it",
+                        rule: "a READABLE-only MAP_FILE mapping lets the device read the file but not write it; an O_RDONLY fd suffices for it",
                         since: "6.13", requires: M.requirements(), mode: "native") { ctx in
             let (path, n) = try M.nativePath(ctx)
             let file = try MemFile.memfd(size: 2 * M.page)
@@ -156,6 +157,67 @@ enum MapFileCases {
             let second = try file.view()
             try ctx.check((0..<M.length).allSatisfy { second.bytes[M.page + $0] == 0 },
                           "the device wrote through a READABLE-only MAP_FILE mapping")
+            // A READABLE-only mapping needs no write access to the file: an O_RDONLY fd will do.
+            let ro = open("/proc/self/fd/\(file.fd)", O_RDONLY)
+            try ctx.check(ro >= 0, "reopening the memfd O_RDONLY failed: errno \(errno)")
+            defer { close(ro) }
+            let iova = try ctx.expectOK("MAP_FILE READABLE of an O_RDONLY fd of the memfd") { () throws(IOMMUFDError) in
+                try n.iommufd.fd.mapFileRaw(ioas: n.ioas.id.rawValue, file: ro, start: 0, length: UInt64(M.page),
+                                            flags: M.read)
+            }
+            DMACases.memsetZero(anon)
+            try M.dma(ctx, path, "O_RDONLY-fd mapping → device → anon", from: iova, to: M.other)
+            try ctx.check(anon.matchesPattern(seed: 51, length: M.length), "the device could not read through the O_RDONLY-fd mapping")
+        }
+    }
+}
+
+extension MapFileCases {
+    static let writeAccessFinding = "7.3.4: a WRITEABLE MAP_FILE ignores how the fd was opened and the memfd's write seals: an O_RDONLY fd, and memfds sealed with F_SEAL_WRITE or F_SEAL_FUTURE_WRITE, are mapped writable and the device's writes land in the file (iopt_map_file_pages and memfd_pin_folios check neither FMODE_WRITE nor seals; IOMMU_IOAS_MAP's pin needs a writable mapping, and udmabuf refuses write-sealed memfds)"
+
+    /// uapi iommufd.h:260-265: MAP_FILE's semantics "match those of IOMMU_IOAS_MAP", whose
+    /// WRITEABLE pin (FOLL_WRITE) fails on memory the process cannot write.
+    static var writeAccess: ConformanceCase {
+        ConformanceCase("map-file.write-access",
+                        rule: "a WRITEABLE MAP_FILE of a file the caller cannot write (an O_RDONLY fd, a memfd with F_SEAL_WRITE or F_SEAL_FUTURE_WRITE) is refused, or at least the device's write does not reach the file",
+                        since: "6.13", requires: M.requirements(), mode: "native") { ctx in
+            try FailNthDeviceCases.skipKnownBug(ctx, writeAccessFinding)
+            let (path, n) = try M.nativePath(ctx)
+            let anon = try DMABuffer(size: M.page)
+            anon.fillPattern(seed: 81, length: M.length)
+            try ctx.expectOK("MAP anon buffer") { () throws(IOMMUFDError) in try path.map(anon, length: M.page, iova: M.other) }
+            let mfdAllowSealing: UInt32 = 0x2, fAddSeals: Int32 = 1033 // include/uapi/linux/memfd.h, fcntl.h
+            let file = try MemFile.memfd(size: M.page)
+            let ro = open("/proc/self/fd/\(file.fd)", O_RDONLY)
+            try ctx.check(ro >= 0, "reopening the memfd O_RDONLY failed: errno \(errno)")
+            defer { close(ro) }
+            var targets: [(String, Int32)] = [("an O_RDONLY fd of a memfd", ro)]
+            var sealed: [Int32] = []
+            defer { sealed.forEach { close($0) } }
+            for (name, seal) in [("F_SEAL_WRITE", Int32(0x8)), ("F_SEAL_FUTURE_WRITE", Int32(0x10))] {
+                let fd = ciommufd_memfd_create("swift-iommufd-sealed", mfdAllowSealing)
+                try ctx.check(fd >= 0 && ftruncate(fd, off_t(M.page)) == 0, "sealable memfd: errno \(errno)")
+                sealed.append(fd)
+                try ctx.check(fcntl(fd, fAddSeals, seal) == 0, "F_ADD_SEALS \(name): errno \(errno)")
+                targets.append(("a memfd sealed \(name)", fd))
+            }
+            var written: [String] = []
+            for (what, fd) in targets {
+                let mapped = ctx.observe { () throws(IOMMUFDError) in
+                    try n.iommufd.fd.mapFileRaw(ioas: n.ioas.id.rawValue, file: fd, start: 0, length: UInt64(M.page),
+                                                iova: M.dst, flags: M.rwFixed)
+                }
+                guard mapped == "OK" else { continue }
+                try M.dma(ctx, path, "anon → device → \(what)", from: M.other, to: M.dst)
+                var back = [UInt8](repeating: 0, count: M.length)
+                _ = back.withUnsafeMutableBytes { pread(fd, $0.baseAddress, M.length, 0) }
+                let landed = back.withUnsafeMutableBytes { Pattern.matches($0, seed: 81, length: M.length) }
+                if landed { written.append(what) }
+                try ctx.expectOK("UNMAP dst") { () throws(IOMMUFDError) in try n.ioas.unmap(iova: M.dst, length: UInt64(M.page)) }
+            }
+            ctx.observation = written.isEmpty ? "refused or not written" : "written: " + written.joined(separator: "; ")
+            try ctx.check(written.isEmpty, "WRITEABLE MAP_FILE accepted and the device's write landed in the file for: "
+                          + written.joined(separator: "; "))
         }
     }
 }

@@ -137,7 +137,7 @@ extension MapFileCases {
         ConformanceCase("map-file.mock-domain",
                         rule: "against a mock domain, MAP_FILE maps the file's pages (MD_CHECK_MAP), takes a 2 KiB-aligned start, and refuses a range past EOF or a truncated file with EINVAL",
                         since: "6.13", requires: [.iommufd, .testModule]) { ctx in
-            try requireMockDevices()
+            try requireMockDevices(ctx)
             let iommufd = try ctx.openIOMMUFD()
             let kfd = iommufd.fd
             let test = iommufd.testCommands

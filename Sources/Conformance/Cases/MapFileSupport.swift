@@ -90,7 +90,7 @@ enum ProcStatus {
         defer { fclose(f) }
         var line = [CChar](repeating: 0, count: 256)
         while fgets(&line, Int32(line.count), f) != nil {
-            let s = String(cString: line)
+            let s = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             guard s.hasPrefix(field + ":") else { continue }
             let digits = String(s.dropFirst(field.count + 1).filter { $0.isASCII && $0.isNumber })
             return UInt64(digits).map { Int64(bitPattern: $0) }

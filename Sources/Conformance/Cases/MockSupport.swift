@@ -294,7 +294,7 @@ final class Fx {
 /// reopen, MD_CHECK_REFS 0 over every buffer.
 func withMockFixture(_ ctx: CaseContext, domains: Int, memoryLimit: UInt32 = MS.defaultMemoryLimit,
                      domainFlags: MockDeviceFlags? = nil, needsMock: Bool = false, _ body: (Fx) throws -> Void) throws {
-    if domains > 0 || needsMock { try requireMockDevices() }
+    if domains > 0 || needsMock { try requireMockDevices(ctx) }
     let iommufd = try ctx.openIOMMUFD()
     let fd = iommufd.fd
     let test = iommufd.testCommands
@@ -330,8 +330,10 @@ func withIOASFixture(_ ctx: CaseContext, _ v: IOASVariant, needsMock: Bool = fal
 /// fwnode is NULL (iommu.c:528, iommu_ops_from_fwnode(NULL)); with VT-d or AMD-Vi active that
 /// is the hardware driver, not the selftest's mock IOMMU, so the mock device gets no IOMMU and
 /// iommufd_device_bind() refuses it with EINVAL (no IOMMU_CAP_CACHE_COHERENCY). Later kernels
-/// give mock devices a fwspec. Throws SKIP with that reason when MOCK_DOMAIN fails so.
-func requireMockDevices() throws {
+/// give mock devices a fwspec (7.3.4: they bind under VT-d and AMD-Vi too). The refusal is
+/// expected only on 6.12 with VT-d or AMD-Vi, and there it is a SKIP with that reason; a
+/// refusal anywhere else, or mock devices binding where the refusal is expected, fails.
+func requireMockDevices(_ ctx: CaseContext) throws {
     let f: IOMMUFD
     do { f = try IOMMUFD.open() } catch { return }
     let fd = f.fd
@@ -340,7 +342,16 @@ func requireMockDevices() throws {
         _ = try TestCommands(fd: fd).mockDomain(IOASID(rawValue: ioas))
     }
     _ = consume f
-    if result == "EINVAL" {
+    let refusalExpected = ctx.kernel < .after612 && (ctx.profile == "intel" || ctx.profile == "amd")
+    if refusalExpected && result != "EINVAL" {
+        throw CaseFailure("MOCK_DOMAIN on a fresh IOAS answered \(result), but on \(ctx.kernel) with \(ctx.profile) "
+                          + "the mock devices are expected to be refused (EINVAL): the kernel changed")
+    }
+    if !refusalExpected && result != "OK" {
+        throw CaseFailure("MOCK_DOMAIN on a fresh IOAS failed \(result) on \(ctx.kernel) with \(ctx.profile), "
+                          + "where mock devices are expected to bind")
+    }
+    if refusalExpected {
         throw CaseSkip("mock devices cannot bind on this kernel+IOMMU: MOCK_DOMAIN on a fresh IOAS fails EINVAL "
                        + "(6.12 probes fwspec-less mock devices with the first NULL-fwnode IOMMU, here the hardware "
                        + "IOMMU driver, so iommufd_device_bind() rejects them)")

@@ -47,7 +47,7 @@ enum NestLevel { case parentOnly, viommu }
 /// teardown: close the iommufd, reopen, and no page of the buffer may stay pinned.
 func withNestRig(_ ctx: CaseContext, _ level: NestLevel = .viommu, deviceFlags: MockDeviceFlags = [],
                  _ body: (NestRig) throws -> Void) throws {
-    try requireMockDevices()
+    try requireMockDevices(ctx)
     let iommufd = try ctx.openIOMMUFD()
     let buffer = try needBuffer(MS.bufferSize, align: Int(MS.hugePage))
     let ioas = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try iommufd.allocIOAS().release() }

@@ -165,17 +165,26 @@ enum PASIDCases {
             try ctx.expectOK("PASID_DETACH 1024") { () throws(IOMMUFDError) in try rig.test.pasidDetach(rig.stdev, pasid: pasid) }
             try check(ctx, rig, pasid, nil, "detached")
         },
-        c("pasid.non-pasid-device", "on a mock device without PASID support, PASID_ATTACH fails EINVAL while its RID is on a HWPT without ALLOC_PASID, whatever the target; the check is the RID's HWPT, not the device: with the RID on a PASID-compatible HWPT the iommu core skips devices without PASIDs (iommu.c:3660) and the attach succeeds") { ctx, rig, h in
+        c("pasid.non-pasid-device", "a mock device without MOCK_FLAGS_DEVICE_PASID has one PASID slot (pasid-num-bits 0 gives max_pasids 1 << 0, iommu.c:450; GET_HW_INFO max_pasid_log2 0, the PASID device 20): PASID_ATTACH fails EINVAL on a non-PASID-compatible RID HWPT (device.c:537) and, on a compatible one, as PASID >= max_pasids (iommu.c:3666); its RID still attaches to PASID-compatible HWPTs") { ctx, rig, h in
             let plain = try ctx.step("a mock device without PASID support") { () throws(IOMMUFDError) in try rig.test.mockDomain(rig.ioas) }
+            let log2 = try ctx.step("GET_HW_INFO of both") { () throws(IOMMUFDError) in
+                [try rig.iommufd.hwInfo(device: rig.device).maxPASIDLog2, try rig.iommufd.hwInfo(device: plain.deviceID).maxPASIDLog2]
+            }
+            try ctx.checkEqual(log2, [UInt8(MOCK_PASID_WIDTH), 0], "out_max_pasid_log2 (PASID device, plain device)")
             try ctx.expectErrno(.invalidArgument, "PASID_ATTACH 100 -> the NEST_PARENT") { () throws(IOMMUFDError) in
                 try attach(rig, 100, rig.parent, stdev: plain.stdevID)
             }
-            try ctx.expectErrno(.invalidArgument, "PASID_ATTACH 100 -> s2") { () throws(IOMMUFDError) in try attach(rig, 100, h.s2, stdev: plain.stdevID) }
+            try ctx.expectErrno(.invalidArgument, "PASID_ATTACH 100 -> s2 (RID on its auto domain)") { () throws(IOMMUFDError) in
+                try attach(rig, 100, h.s2, stdev: plain.stdevID)
+            }
+            try ctx.expectOK("its RID onto s2") { () throws(IOMMUFDError) in try rig.test.mockDomainReplace(plain.stdevID, with: h.s2) }
+            for pasid: UInt32 in [1, 100] {
+                try ctx.expectErrno(.invalidArgument, "PASID_ATTACH \(pasid) -> nested0 (RID on s2)") { () throws(IOMMUFDError) in
+                    try attach(rig, pasid, h.nested0, stdev: plain.stdevID)
+                }
+            }
             try check(ctx, rig, 100, nil, "nothing", stdev: plain.stdevID)
-            try ctx.step("its RID onto s2") { () throws(IOMMUFDError) in try rig.test.mockDomainReplace(plain.stdevID, with: h.s2) }
-            try ctx.expectOK("PASID_ATTACH 100 -> nested0") { () throws(IOMMUFDError) in try attach(rig, 100, h.nested0, stdev: plain.stdevID) }
-            try check(ctx, rig, 100, h.nested0, "nested0", stdev: plain.stdevID)
-            try ctx.expectOK("PASID_DETACH 100") { () throws(IOMMUFDError) in try rig.test.pasidDetach(plain.stdevID, pasid: 100) }
+            try ctx.expectOK("its RID onto nested0") { () throws(IOMMUFDError) in try rig.test.mockDomainReplace(plain.stdevID, with: h.nested0) }
         },
         c("pasid.iopf", "a PASID attached to a HWPT with a fault queue gets its I/O page faults: TRIGGER_IOPF on that PASID queues a fault with PASID_VALID and the PASID; a fault read but unanswered when the PASID is replaced away is answered by the kernel (its cookie is gone: EINVAL, eventq.c:19)") { ctx, rig, h in
             let q = try ctx.step("FAULT_QUEUE_ALLOC") { () throws(IOMMUFDError) in try rig.iommufd.allocFaultQueue() }

@@ -1,6 +1,6 @@
 // VFIO device cdev (/dev/vfio/devices/vfioN) errno rules and device data, on a real
 // edu device bound to vfio-pci, as 6.12.117's vfio_main.c, device_cdev.c, group.c,
-// vfio_pci_core.c and iommufd/device.c answer them (uapi.md §5 "VFIO cdev"; the kernel's
+// vfio_pci_core.c and iommufd/device.c answer them (the kernel's
 // vfio_iommufd_setup_test).
 import CIOMMUFD
 import Glibc

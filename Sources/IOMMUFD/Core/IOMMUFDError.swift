@@ -68,7 +68,7 @@ public struct IOMMUFDError: Error, Sendable, Equatable, CustomStringConvertible 
     static let errnoNames: [Int32: String] = [
         1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 6: "ENXIO", 7: "E2BIG", 9: "EBADF",
         11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST", 19: "ENODEV",
-        22: "EINVAL", 24: "EMFILE", 25: "ENOTTY", 28: "ENOSPC", 34: "ERANGE", 75: "EOVERFLOW",
+        22: "EINVAL", 24: "EMFILE", 25: "ENOTTY", 28: "ENOSPC", 29: "ESPIPE", 34: "ERANGE", 75: "EOVERFLOW",
         77: "EBADFD", 90: "EMSGSIZE", 95: "EOPNOTSUPP", 98: "EADDRINUSE", 110: "ETIMEDOUT",
     ]
 }

@@ -4,7 +4,7 @@ import SystemPackage
 public struct IoctlRequest: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     public let number: UInt
-    /// Errno → meaning for this ioctl, from the kernel sources (uapi.md §5).
+    /// Errno → meaning for this ioctl, from the kernel sources.
     public let meanings: [Errno: String]
 
     public init(_ name: String, _ number: UInt, meanings: [Errno: String] = [:]) {

@@ -1,7 +1,7 @@
 import CIOMMUFD
 import SystemPackage
 
-/// Every iommufd ioctl, with what each errno means for it (6.12 kernel sources; uapi.md §5).
+/// Every iommufd ioctl, with what each errno means for it (6.12 and 7.3 kernel sources).
 extension IoctlRequest {
     public static let destroy = IoctlRequest("IOMMU_DESTROY", CIOMMUFD_REQ_IOMMU_DESTROY, meanings: [
         .resourceBusy: "object is still in use (an IOAS with HWPTs, an attached HWPT, a bound device)",
