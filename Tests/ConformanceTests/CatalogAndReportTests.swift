@@ -64,8 +64,8 @@ import Testing
 
     @Test func summaryCountsProfilesAndTabulatesTheDifferential() {
         let text = Summary.render(.init(kernel: "6.12.117", cases: results))
-        #expect(text.contains("intel     3      1      0"))
-        #expect(text.contains("amd       0      0      1"))
+        #expect(text.contains("intel        3      1      0"))
+        #expect(text.contains("amd          0      0      1"))
         #expect(text.contains("FAIL a.fail [intel]"))
         let diffRow = text.split(separator: "\n").first { $0.hasPrefix("diff.x") && $0.contains("intel") }
         #expect(diffRow.map { $0.contains("EINVAL") && $0.contains("ENOENT") } == true)

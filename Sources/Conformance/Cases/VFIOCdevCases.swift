@@ -325,6 +325,16 @@ enum VFIOCdevCases {
             }
             try ctx.expectErrno(.invalidArgument, "DETACH pasid 1") { () throws(IOMMUFDError) in try edu.device.detach(pasid: 1) }
         },
+        c("cdev.attach.pasid", "from 6.15 VFIO_DEVICE_ATTACH_PASID reaches iommufd: the edu has no PASID capability, so attaching PASID 1 to an IOAS fails (7.3.4: EINVAL); detaching a PASID that was never attached succeeds (vfio/iommufd.c:223-224); the RID attach still works", since: "6.15") { ctx in
+            let rig = try CdevRig(ctx)
+            let edu = try BoundEdu(ctx, rig)
+            let ioas = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try rig.iommufd.allocIOAS() }
+            try ctx.expectErrno(.invalidArgument, "ATTACH pasid 1") { () throws(IOMMUFDError) in
+                try edu.device.attach(pasid: 1, to: ioas.id)
+            }
+            try ctx.expectOK("DETACH pasid 1 (never attached)") { () throws(IOMMUFDError) in try edu.device.detach(pasid: 1) }
+            try ctx.expectOK("ATTACH the RID") { () throws(IOMMUFDError) in try edu.device.attach(ioas.id) }
+        },
     ]
 
     // MARK: device ioctls after BIND
