@@ -53,8 +53,10 @@ public enum KernelDiff {
 
     static func difference(_ a: CaseResult, _ b: CaseResult) -> [String] {
         if a.status != b.status {
-            return ["status: \(a.status.rawValue) → \(b.status.rawValue)"
-                    + (b.status == .pass ? "" : " (\(b.reason.prefix(100)))")]
+            func label(_ r: CaseResult) -> String {
+                r.status == .pass ? "pass" : "\(r.status.rawValue) (\(r.reason.prefix(100)))"
+            }
+            return ["status: \(label(a)) → \(label(b))"]
         }
         var out: [String] = []
         if a.observed != b.observed { out.append("observed: \(a.observed ?? "-") → \(b.observed ?? "-")") }
@@ -78,13 +80,27 @@ public enum KernelDiff {
         return "\(x) → \(y)"
     }
 
-    /// The table for the summary.
+    /// The table for the summary. Many cases with the very same change (a whole fixture
+    /// that starts to run) fold into one line with a count; the JSON keeps every case.
     public static func render(_ changes: [KernelChange]) -> String {
         guard !changes.isEmpty else { return "" }
-        var out = "\nuAPI behaviour changes between kernels (same profile; each is pinned by its case)\n"
+        var groups: [String: [KernelChange]] = [:]
+        var order: [String] = []
         for c in changes {
-            let key = c.mode == "-" ? c.id : "\(c.id)[\(c.mode)]"
-            out += "  \(key) [\(c.profile)] \(series(c.from)) → \(series(c.to)): \(c.changes.joined(separator: "; "))\n"
+            let key = "\(c.profile)|\(series(c.from))|\(series(c.to))|\(c.changes.joined(separator: "; "))"
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(c)
+        }
+        var out = "\nuAPI behaviour changes between kernels (same profile; \(changes.count) case variants)\n"
+        for key in order {
+            guard let members = groups[key], let c = members.first else { continue }
+            let ids = members.map { $0.mode == "-" ? $0.id : "\($0.id)[\($0.mode)]" }
+            let what = "[\(c.profile)] \(series(c.from)) → \(series(c.to)): \(c.changes.joined(separator: "; "))"
+            if ids.count <= 3 {
+                for id in ids { out += "  \(id) \(what)\n" }
+            } else {
+                out += "  \(ids.count) cases \(what)\n      \(ids.prefix(4).joined(separator: ", ")), …\n"
+            }
         }
         return out
     }
