@@ -88,16 +88,8 @@ extension IOAS {
     public func mapFile(_ file: FileDescriptor, start: UInt64, length: UInt64, at iova: UInt64? = nil,
                         access: MapAccess = .readWrite) throws(IOMMUFDError) -> UInt64 {
         try validateRange(.ioasMapFile, iova: iova ?? 0, length: length)
-        var cmd = iommu_ioas_map_file()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_map_file>.size)
-        cmd.flags = Self.mapFlags(access, fixed: iova != nil)
-        cmd.ioas_id = id.rawValue
-        cmd.fd = file.rawValue
-        cmd.start = start
-        cmd.length = length
-        cmd.iova = iova ?? 0
-        try fd.perform(.ioasMapFile, &cmd)
-        return cmd.iova
+        return try fd.mapFileRaw(ioas: id.rawValue, file: file.rawValue, start: start, length: length,
+                                 iova: iova ?? 0, flags: Self.mapFlags(access, fixed: iova != nil))
     }
 
     /// IOMMU_IOAS_UNMAP of a range. Returns how many bytes were unmapped.

@@ -153,13 +153,7 @@ extension VFIOContainer {
     public func mapDMA(vaddr: UInt64, iova: UInt64, size: UInt64, access: DMAAccess = .readWrite) throws(IOMMUFDError) {
         if size == 0 { throw .invalid(.vfioIOMMUMapDMA, argument: "size", "size is zero") }
         if access.isEmpty { throw .invalid(.vfioIOMMUMapDMA, argument: "flags", "a mapping needs READ and/or WRITE") }
-        var cmd = vfio_iommu_type1_dma_map()
-        cmd.argsz = UInt32(MemoryLayout<vfio_iommu_type1_dma_map>.size)
-        cmd.flags = access.rawValue
-        cmd.vaddr = vaddr
-        cmd.iova = iova
-        cmd.size = size
-        try fd.perform(.vfioIOMMUMapDMA, &cmd, argumentName: "iova")
+        try mapDMARaw(vaddr: vaddr, iova: iova, size: size, flags: access.rawValue)
     }
 
     /// VFIO_IOMMU_MAP_DMA exactly as given, without `mapDMA`'s checks: `flags` are the raw
@@ -172,7 +166,7 @@ extension VFIOContainer {
         cmd.vaddr = vaddr
         cmd.iova = iova
         cmd.size = size
-        try fd.perform(.vfioIOMMUMapDMA, &cmd)
+        try fd.perform(.vfioIOMMUMapDMA, &cmd, argumentName: "iova")
     }
 
     /// MAP_DMA of a buffer this process owns; it must outlive the mapping.

@@ -55,3 +55,15 @@ import Testing
         #expect(r.trail == ["picked: 2", "older branch: 1"], "\(String(describing: r.trail))")
     }
 }
+
+extension KernelDiffTests {
+    @Test func stepsCompareByAnswerNotLabel() {
+        let cases = [
+            Self.result("mock.compat.map", "virtio-6.12", "6.12.117", trail: ["unmap page 0x1004000: OK"]),
+            Self.result("mock.compat.map", "virtio-7.3", "7.3.4", trail: ["unmap page 0x1002000: OK"]),
+            Self.result("failnth.sweep", "virtio-6.12", "6.12.117", trail: ["x: OK"]),
+            Self.result("failnth.sweep", "virtio-7.3", "7.3.4", trail: ["x: OK"]),
+        ]
+        #expect(KernelDiff.changes(cases).isEmpty)
+    }
+}

@@ -394,7 +394,7 @@ enum MockDomainCases {
             try checkAccessRW(ctx, fx, access: access.id, iova: MS.apertureStart)
             close(toChild[1])
             var status: Int32 = 0
-            try ctx.checkEqual(waitpid(pid, &status, 0), pid, "waitpid")
+            try ctx.check(waitpid(pid, &status, 0) == pid, "waitpid did not return the child")
             try closeAccess(ctx, access)
         }
         out += ioas("ioas-option-huge-pages", "HUGE_PAGES per IOAS: reads 1, set 0 reads 0, 2 is EINVAL, back to 1") { ctx, fx, _ in
