@@ -36,8 +36,13 @@ public final class DMABuffer {
         }
         let p = mmap(nil, length, PROT_READ | PROT_WRITE, flags, fd, 0)
         guard let p, p != MAP_FAILED else {
+            let err = errno
             if fd >= 0 { close(fd) }
-            throw CaseSkip("mmap of \(length) bytes (\(backing.rawValue)) failed: errno \(errno)")
+            // Only hugetlb memory can be legitimately short (the pool is shared); plain
+            // anonymous or memfd memory failing to map is a broken machine, not a skip.
+            let why = "mmap of \(length) bytes (\(backing.rawValue)) failed: errno \(err)"
+            if backing == .hugetlb2m { throw CaseSkip(why + " (hugetlb pool exhausted)") }
+            throw CaseFailure(why)
         }
         memset(p, 0, length)
         bytes = UnsafeMutableRawBufferPointer(start: p, count: length)
