@@ -6,8 +6,10 @@ import SystemPackage
 public struct IOAS: ~Copyable {
     public let id: IOASID
     public let fd: KernelFD
-    /// The alignment the kernel last reported (IOVA_RANGES); maps are checked against it.
-    public private(set) var iovaAlignment: UInt64?
+    /// When set (e.g. `ioas.iovaAlignment = try ioas.iovaRanges().alignment`), maps, unmaps
+    /// and copies are checked against it before the syscall; nil (the default) leaves the
+    /// alignment to the kernel. Explicit, so who answers never depends on call history.
+    public var iovaAlignment: UInt64?
     private var owned = true
 
     public init(id: IOASID, fd: KernelFD) {
@@ -135,7 +137,7 @@ extension IOAS {
 
     /// IOMMU_IOAS_IOVA_RANGES: the usable IOVA ranges and the required alignment.
     /// Handles the EMSGSIZE two-pass: asks for the count, then for the ranges.
-    public mutating func iovaRanges() throws(IOMMUFDError) -> IOVARanges {
+    public func iovaRanges() throws(IOMMUFDError) -> IOVARanges {
         var capacity = 4
         while true {
             var cmd = iommu_ioas_iova_ranges()
@@ -156,7 +158,6 @@ extension IOAS {
                 capacity = Int(cmd.num_iovas)
                 continue
             }
-            iovaAlignment = cmd.out_iova_alignment
             return IOVARanges(ranges: ranges, alignment: cmd.out_iova_alignment)
         }
     }

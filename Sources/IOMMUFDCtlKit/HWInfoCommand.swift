@@ -73,7 +73,7 @@ public struct HWInfoReport: Sendable, Encodable {
                 report.devID = devID.rawValue
                 let info = try iommufd.hwInfo(device: devID)
                 report.fill(info)
-                var ioas = try iommufd.allocIOAS()
+                let ioas = try iommufd.allocIOAS()
                 report.ioasID = ioas.id.rawValue
                 let hwpt = try vfio.attach(ioas.id)
                 report.hwptID = hwpt.rawValue

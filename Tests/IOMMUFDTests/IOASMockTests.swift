@@ -95,7 +95,8 @@ import Testing
         })
         let iommufd = IOMMUFD(adopting: 106, driver: mock)
         var ioas = IOAS(id: IOASID(rawValue: 1), fd: iommufd.fd)
-        _ = try ioas.iovaRanges()
+        #expect(ioas.iovaAlignment == nil, "no alignment is assumed until the caller sets one")
+        ioas.iovaAlignment = try ioas.iovaRanges().alignment
         #expect(ioas.iovaAlignment == 0x1000)
         let error = #expect(throws: IOMMUFDError.self) { try ioas.map(userVA: 0x1000, length: 0x1000, at: 0x1800) }
         #expect(error?.origin == .validation)
@@ -120,7 +121,7 @@ import Testing
                         cmd.pointee.out_iova_alignment = 0x1000
                     })
         let iommufd = IOMMUFD(adopting: 107, driver: mock)
-        var ioas = IOAS(id: IOASID(rawValue: 9), fd: iommufd.fd)
+        let ioas = IOAS(id: IOASID(rawValue: 9), fd: iommufd.fd)
         let result = try ioas.iovaRanges()
         let calls = mock.calls(.ioasIOVARanges)
         #expect(calls.count == 2)

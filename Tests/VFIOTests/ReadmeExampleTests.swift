@@ -9,7 +9,7 @@ import VFIO
     // Keep in step with README.md "Library example".
     static func readmeExample() throws {
         let iommufd = try IOMMUFD.open()
-        var ioas = try iommufd.allocIOAS()
+        let ioas = try iommufd.allocIOAS()
         let ranges = try ioas.iovaRanges()            // handles the EMSGSIZE two-pass
         print(ranges.ranges, "alignment", ranges.alignment)
 
@@ -18,6 +18,7 @@ import VFIO
         try device.attach(ioas.id)
 
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { buffer.deallocate() }                // after the unmap below: the device may DMA until then
         let iova = try ioas.map(buffer, at: 0x10_0000, access: .readWrite)
         do {
             try ioas.map(buffer, at: 0x10_0000)

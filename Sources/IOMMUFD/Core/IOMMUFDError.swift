@@ -54,7 +54,7 @@ public struct IOMMUFDError: Error, Sendable, Equatable, CustomStringConvertible 
         case .kernel:
             return "\(ioctl)\(arg): \(Self.symbol(errno)) (\(errno.rawValue)): \(meaning)"
         case .validation:
-            return "\(ioctl)\(arg): rejected before the syscall: \(meaning)"
+            return "\(ioctl)\(arg): \(Self.symbol(errno)) (\(errno.rawValue)), rejected before the syscall: \(meaning)"
         case .system(let call):
             return "\(call) for \(ioctl)\(arg): \(Self.symbol(errno)) (\(errno.rawValue)): \(meaning)"
         }
