@@ -114,7 +114,7 @@ public final class TraceCollector: Sendable {
     /// Collects only events on these descriptors (nil: all).
     public init(fds: Set<Int32>? = nil) { self.fds.withLock { $0 = fds } }
 
-    public func watch(_ fd: Int32) { fds.withLock { $0?.insert(fd) } }
+    public func watch(_ fd: Int32) { fds.withLock { _ = $0?.insert(fd) } }
 
     public var sink: IoctlTracer.Handler {
         { [self] event in

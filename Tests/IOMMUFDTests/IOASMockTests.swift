@@ -152,6 +152,11 @@ import Testing
         #expect(seen[1].input.contains(TraceField("iova", hex: 0x1000)))
         #expect(seen[1].error?.errno == .noSuchFileOrDirectory)
         #expect(seen[1].error?.meaning.contains("nothing mapped") == true)
+        let line = seen[1].description
+        #expect(line.hasPrefix("IOMMU_IOAS_UNMAP (0x3b86) fd 4242 in: "), "\(line)")
+        #expect(line.contains("iova=0x1000") && line.contains("-> ENOENT (2): nothing mapped"), "\(line)")
+        #expect(!line.contains("Optional"), "\(line)")
+        #expect(seen[0].description.contains("-> ok (0)"), "\(seen[0].description)")
     }
 
     /// Regression: the handler used to be re-wrapped in a thunk on every read, so a long

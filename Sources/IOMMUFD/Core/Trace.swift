@@ -16,7 +16,7 @@ public protocol TraceableArgument {
 }
 
 /// What one ioctl sent and got back.
-public struct IoctlTraceEvent: Sendable {
+public struct IoctlTraceEvent: Sendable, CustomStringConvertible {
     public let request: String
     public let number: UInt
     public let fd: Int32
@@ -27,6 +27,16 @@ public struct IoctlTraceEvent: Sendable {
     /// The errno symbol and its meaning for this ioctl when it failed.
     public let error: IOMMUFDError?
     public let duration: Duration
+
+    /// One readable line: `IOMMU_IOAS_MAP (0x3b85) fd 3 in: size=40 ... -> ok (0) [12 µs]`.
+    public var description: String {
+        let inFields = input.map(\.description).joined(separator: " ")
+        let outFields = output.isEmpty ? "" : " out: " + output.map(\.description).joined(separator: " ")
+        let answer = error.map { "\(IOMMUFDError.symbol($0.errno)) (\($0.errno.rawValue)): \($0.meaning)" }
+            ?? "ok (\(result ?? 0))"
+        let micros = duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
+        return "\(request) (0x\(String(number, radix: 16))) fd \(fd) in: \(inFields)\(outFields) -> \(answer) [\(micros) µs]"
+    }
 }
 
 /// The process-wide tracing hook: off unless someone installs a handler. Several
@@ -62,6 +72,7 @@ public enum IoctlTracer {
     }
 
     /// Runs `body` with `h` receiving events too, removing it after.
+    @discardableResult
     public static func with<R, E: Error>(_ h: @escaping Handler, _ body: () throws(E) -> R) throws(E) -> R {
         let key = registry.withLock { r in
             defer { r.next += 1 }
