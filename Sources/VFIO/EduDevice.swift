@@ -10,6 +10,11 @@ import SystemPackage
 /// A copy runs on a QEMU timer ~100 ms (virtual) after the command write; writes to
 /// the DMA registers are ignored while one runs. edu masks RAM-side addresses with
 /// its `dma_mask` property (28 bits by default: `-device edu,dma_mask=...` to widen).
+///
+/// Copy limit: a copy may move at most 4095 bytes and must not reach the last byte of the
+/// 4 KiB device buffer (`deviceOffset + length < 4096`): QEMU 7.2's edu aborts the whole
+/// VM on such a copy (its bounds check is off by one), so `copyToDevice`/`copyFromDevice`
+/// refuse it with a typed error before touching the device.
 public struct EduDevice: ~Copyable, DMAEngine {
     public let device: VFIODevice
     /// RAM-side addresses must fit this mask or edu silently clamps them.
@@ -66,11 +71,13 @@ public struct EduDevice: ~Copyable, DMAEngine {
 
     public var deviceBufferSize: Int { Self.bufferSize }
 
+    /// RAM (`iova`) → device buffer; `deviceOffset + length` must stay below 4096 (see the type's note).
     public func copyToDevice(from iova: UInt64, deviceOffset: Int, length: Int) throws(IOMMUFDError) {
         try check(iova: iova, deviceOffset: deviceOffset, length: length)
         try start(source: iova, destination: Self.bufferBase + UInt64(deviceOffset), count: length, toRAM: false)
     }
 
+    /// Device buffer → RAM (`iova`); `deviceOffset + length` must stay below 4096 (see the type's note).
     public func copyFromDevice(deviceOffset: Int, to iova: UInt64, length: Int) throws(IOMMUFDError) {
         try check(iova: iova, deviceOffset: deviceOffset, length: length)
         try start(source: Self.bufferBase + UInt64(deviceOffset), destination: iova, count: length, toRAM: true)

@@ -81,3 +81,28 @@ import Testing
         #expect(try read("bus/pci/devices/0000:00:03.0/driver_override") == "\n")
     }
 }
+
+extension SysfsDiscoveryTests {
+    /// virtio-iommu registers under its own PCI function's name, and in VFIO's no-IOMMU mode
+    /// the cdev is noiommu-vfioN.
+    @Test func virtioIOMMUAndNoIOMMUCdevsAreNamed() throws {
+        defer { cleanup() }
+        let fm = FileManager.default
+        let viommu = root + "/bus/pci/devices/0000:00:01.0"
+        try fm.createDirectory(atPath: viommu, withIntermediateDirectories: true)
+        try "0x1af4\n".write(toFile: viommu + "/vendor", atomically: false, encoding: .utf8)
+        try "0x1057\n".write(toFile: viommu + "/device", atomically: false, encoding: .utf8)
+        try fm.createDirectory(atPath: root + "/class/iommu/0000:00:01.0/devices", withIntermediateDirectories: true)
+        let nic = root + "/bus/pci/devices/0000:00:04.0"
+        try fm.removeItem(atPath: root + "/class/iommu/ivhd0/devices/0000:00:04.0")
+        try fm.createSymbolicLink(atPath: nic + "/iommu", withDestinationPath: "../../../../class/iommu/0000:00:01.0")
+        #expect(try PCIDevice.find("0000:00:04.0", sysfs: root).iommuModel == "virtio-iommu")
+
+        let edu = root + "/bus/pci/devices/0000:00:03.0"
+        try fm.removeItem(atPath: edu + "/vfio-dev/vfio0")
+        try fm.createDirectory(atPath: edu + "/vfio-dev/noiommu-vfio0", withIntermediateDirectories: true)
+        let found = try PCIDevice.find("0000:00:03.0", sysfs: root)
+        #expect(found.vfioCdevPath == "/dev/vfio/devices/noiommu-vfio0")
+        #expect(found.isNoIOMMU)
+    }
+}
