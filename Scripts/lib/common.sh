@@ -47,6 +47,18 @@ fetch_from_suite() {
     { msg "$pkg=$version is not in suite $suite (apt-cache policy: $(apt-cache "${opts[@]}" policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: //p'))"; return 1; }
 }
 
+# bzimage_release FILE: the kernel release a bzImage carries ("7.3.4"), from its setup
+# header ("HdrS" at 0x202, kernel_version pointer at 0x20e, +0x200); empty if not a bzImage.
+bzimage_release() {
+  local ptr="" rel=""
+  [ "$(od -An -tx1 -j514 -N4 "$1" 2>/dev/null)" = " 48 64 72 53" ] || return 0
+  ptr=$(od -An -tu2 -j526 -N2 "$1" 2>/dev/null) || return 0
+  ptr=${ptr//[!0-9]/}
+  [ -n "$ptr" ] || return 0
+  IFS= read -r -d '' rel < <(dd if="$1" bs=1 skip=$((ptr + 512)) count=64 2>/dev/null) || true
+  echo "${rel%% *}"
+}
+
 need_swift() {
   command -v swift >/dev/null 2>&1 || die "swift not found on PATH (Swift 6 toolchain required, e.g. /opt/swift/usr/bin)"
 }

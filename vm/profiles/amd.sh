@@ -12,18 +12,8 @@ PROFILE_KERNEL_ARGS=""
 # the remap table lands on 00:1f.0 and the boot panics: "timer doesn't work through
 # Interrupt-remapped IO-APIC"), so 7.x kernels get the unsafe-interrupts overrides,
 # as on the virtio profile. 6.12 keeps real remapping. See docs/amd-7.3.md.
-# vm-run sources this file with $kernel set; its release comes from the bzImage's
-# setup header ("HdrS" at 0x202, kernel_version pointer at 0x20e, +0x200).
-amd_kernel_release() {
-  local ptr="" rel=""
-  [ "$(od -An -tx1 -j514 -N4 "$1" 2>/dev/null)" = " 48 64 72 53" ] || return 0
-  ptr=$(od -An -tu2 -j526 -N2 "$1" 2>/dev/null) || return 0
-  ptr=${ptr//[!0-9]/}
-  [ -n "$ptr" ] || return 0
-  IFS= read -r -d '' rel < <(dd if="$1" bs=1 skip=$((ptr + 512)) count=64 2>/dev/null) || true
-  echo "${rel%% *}"
-}
-case "$(amd_kernel_release "${kernel:-}")" in
+# vm-run sources this file with $kernel set (and Scripts/lib/common.sh loaded).
+case "$(bzimage_release "${kernel:-}")" in
   [7-9].*|[1-9][0-9].*)
     PROFILE_KERNEL_ARGS="iommufd.allow_unsafe_interrupts=1 vfio_iommu_type1.allow_unsafe_interrupts=1" ;;
 esac
