@@ -103,27 +103,25 @@ public final class Session {
 
     /// Opens `/dev/vfio/devices/vfioN`, or the cdev of a PCI address.
     public static func openDeviceNode(_ pathOrBDF: String) throws(IOMMUFDError) -> Int32 {
-        let path = try PCIDevices.cdevPath(for: pathOrBDF)
-        let fd = Glibc.open(path, O_RDWR | O_CLOEXEC)
-        if fd < 0 {
-            let e = Errno(rawValue: errno)
-            throw IOMMUFDError(ioctl: "open(\(path))", errno: e, origin: .system(call: "open"), argument: "path",
-                               meaning: e == .resourceBusy ? "the device is open elsewhere (or its group is in use)"
-                                   : e == .noSuchFileOrDirectory ? "no such VFIO cdev; bind the device to vfio-pci first"
-                                   : e.description)
-        }
-        return fd
+        try openNode(try PCIDevices.cdevPath(for: pathOrBDF),
+                     busy: "the device is open elsewhere (or its group is in use)",
+                     missing: "no such VFIO cdev; bind the device to vfio-pci first")
     }
 
     /// Opens `/dev/iommu` or `/dev/vfio/vfio` (as a container) or a group node `/dev/vfio/N`.
     public static func openLegacyVFIONode(_ path: String) throws(IOMMUFDError) -> Int32 {
+        try openNode(path,
+                     busy: "the group is already open (one user per group), or a device of it is open through its cdev",
+                     missing: "no such node: /dev/iommu needs CONFIG_IOMMUFD, /dev/vfio/vfio a VFIO container, /dev/vfio/N a device of group N on vfio-pci")
+    }
+
+    /// open(2) read-write; EBUSY and ENOENT get the caller's explanation, other errnos their own.
+    static func openNode(_ path: String, busy: String, missing: String) throws(IOMMUFDError) -> Int32 {
         let fd = Glibc.open(path, O_RDWR | O_CLOEXEC)
         if fd < 0 {
             let e = Errno(rawValue: errno)
             throw IOMMUFDError(ioctl: "open(\(path))", errno: e, origin: .system(call: "open"), argument: "path",
-                               meaning: e == .resourceBusy ? "the group is already open (one user per group), or a device of it is open through its cdev"
-                                   : e == .noSuchFileOrDirectory ? "no such node: /dev/iommu needs CONFIG_IOMMUFD, /dev/vfio/vfio a VFIO container, /dev/vfio/N a device of group N on vfio-pci"
-                                   : e.description)
+                               meaning: e == .resourceBusy ? busy : e == .noSuchFileOrDirectory ? missing : e.description)
         }
         return fd
     }
