@@ -20,12 +20,13 @@ public struct FaultQueue: ~Copyable {
         self.queue = queue
     }
 
-    /// Reads the faults queued now (up to `max`), waiting up to `timeout` for the first
-    /// when given. An empty queue returns []. Faults come in whole groups.
+    /// Reads the faults queued now (up to `max`, 1...`maximumQueueRead`), waiting up to
+    /// `timeout` for the first when given. An empty queue returns []. Faults come in whole groups.
     public func readFaults(max: Int = 64, timeout: Duration? = nil) throws(IOMMUFDError) -> [PageFault] {
+        try queue.checkReadCount(max, what: "fault queue")
         if let timeout, try !queue.waitReadable(timeout: timeout, what: "fault queue") { return [] }
         let size = MemoryLayout<iommu_hwpt_pgfault>.size
-        let records = [iommu_hwpt_pgfault](repeating: iommu_hwpt_pgfault(), count: Swift.max(max, 1))
+        let records = [iommu_hwpt_pgfault](repeating: iommu_hwpt_pgfault(), count: max)
         return try withArrayBuffer(records) { (buf) throws(IOMMUFDError) in
             let n = try queue.readQueue(into: UnsafeMutableRawBufferPointer(buf), what: "fault queue")
             return buf.prefix(n / size).map(PageFault.init)

@@ -283,8 +283,13 @@ public struct SMMUv3Info: Sendable, Hashable {
 extension IOMMUFD {
     /// IOMMU_GET_HW_INFO for `device`. `requestedType` asks for a specific data type
     /// (`IOMMU_HW_INFO_FLAG_INPUT_TYPE`, 6.17+); older kernels answer EOPNOTSUPP.
+    /// `bufferSize` (the data buffer, `data_len`) must be 0...`maximumHWInfoBuffer`.
     public func hwInfo(device: DeviceID, requestedType: UInt32? = nil,
                        bufferSize: Int = 256) throws(IOMMUFDError) -> HWInfo {
+        guard (0...Self.maximumHWInfoBuffer).contains(bufferSize) else {
+            throw .invalid(.getHWInfo, argument: "data_len",
+                           "buffer size \(bufferSize) is outside 0...\(Self.maximumHWInfoBuffer)")
+        }
         var cmd = iommu_hw_info()
         cmd.size = UInt32(MemoryLayout<iommu_hw_info>.size)
         cmd.dev_id = device.rawValue
@@ -303,6 +308,11 @@ extension IOMMUFD {
         return HWInfo(type: .init(rawValue: cmd.out_data_type), rawData: data,
                       capabilities: .init(rawValue: cmd.out_capabilities), maxPASIDLog2: cmd.out_max_pasid_log2)
     }
+}
+
+extension IOMMUFD {
+    /// The largest `hwInfo` buffer: every driver's data is a few dozen bytes.
+    public static let maximumHWInfoBuffer = 1 << 16
 }
 
 extension iommu_hw_info: TraceableArgument {

@@ -158,12 +158,16 @@ public struct DirtyBitmap: Sendable, Hashable {
         self.bits = bits
     }
 
-    public var pageCount: Int { pageSize == 0 ? 0 : Int(length / pageSize) }
+    public var pageCount: Int { pageSize == 0 ? 0 : Int(clamping: length / pageSize) }
+
+    /// The pages that have a bit: a bitmap built by hand may be shorter than its range,
+    /// and the pages past its end are clean.
+    private var pagesWithBits: Int { min(pageCount, bits.count * 64) }
 
     /// Whether the page containing `address` is dirty (false outside the range).
     public func isDirty(_ address: UInt64) -> Bool {
         guard address >= iova, address - iova < length, pageSize != 0 else { return false }
-        let page = Int((address - iova) / pageSize)
+        let page = Int(clamping: (address - iova) / pageSize)
         return isDirty(page: page)
     }
 
@@ -174,13 +178,14 @@ public struct DirtyBitmap: Sendable, Hashable {
         return bits[word] & (1 << UInt64(index % 64)) != 0
     }
 
-    /// The IOVA of every dirty page, ascending.
+    /// The IOVA of every dirty page, ascending (a hand-built range that runs past 2^64
+    /// wraps, as the kernel's never does).
     public var dirtyPages: [UInt64] {
-        (0..<pageCount).filter { isDirty(page: $0) }.map { iova + UInt64($0) * pageSize }
+        (0..<pagesWithBits).filter { isDirty(page: $0) }.map { iova &+ UInt64($0) &* pageSize }
     }
 
     public var dirtyCount: Int {
-        (0..<pageCount).reduce(0) { $0 + (isDirty(page: $1) ? 1 : 0) }
+        (0..<pagesWithBits).reduce(0) { $0 + (isDirty(page: $1) ? 1 : 0) }
     }
 }
 
@@ -350,6 +355,12 @@ extension KernelFD {
         let count = request.count
         let entryLength = request.entryLength
         let bytes = request.bytes
+        // entry_len and entry_num are u32 in the uAPI.
+        if entryLength > UInt32.max || count > UInt32.max {
+            throw InvalidationError(error: .invalid(.hwptInvalidate, argument: "entry_len",
+                                                    "entry length \(entryLength) or count \(count) does not fit the u32 field"),
+                                    handled: 0, requested: count)
+        }
         if entryLength <= 0 || bytes.count != count * entryLength {
             throw InvalidationError(error: .invalid(.hwptInvalidate, argument: "entry_len",
                                                     "entry length \(entryLength) does not divide \(bytes.count) data bytes"),

@@ -137,9 +137,11 @@ extension IOAS {
 
     /// IOMMU_IOAS_IOVA_RANGES: the usable IOVA ranges and the required alignment.
     /// Handles the EMSGSIZE two-pass: asks for the count, then for the ranges.
+    /// The count is kernel data: one past `maximumIOVARanges`, or a count that keeps
+    /// growing, is refused (E2BIG) rather than allocated or chased forever.
     public func iovaRanges() throws(IOMMUFDError) -> IOVARanges {
         var capacity = 4
-        while true {
+        for _ in 0..<4 {
             var cmd = iommu_ioas_iova_ranges()
             cmd.size = UInt32(MemoryLayout<iommu_ioas_iova_ranges>.size)
             cmd.ioas_id = id.rawValue
@@ -156,11 +158,21 @@ extension IOAS {
             }
             guard let ranges = fetched else {
                 capacity = Int(cmd.num_iovas)
+                guard capacity <= Self.maximumIOVARanges else {
+                    throw .invalid(.ioasIOVARanges, argument: "num_iovas",
+                                   "kernel reported \(capacity) ranges, more than the \(Self.maximumIOVARanges) allowed",
+                                   errno: .argListTooLong)
+                }
                 continue
             }
             return IOVARanges(ranges: ranges, alignment: cmd.out_iova_alignment)
         }
+        throw .invalid(.ioasIOVARanges, argument: "num_iovas", "kernel kept growing num_iovas", errno: .argListTooLong)
     }
+
+    /// The most IOVA ranges `iovaRanges()` makes room for (1 MiB of iommu_iova_range);
+    /// real IOMMUs report a handful, around reserved regions.
+    public static let maximumIOVARanges = 1 << 16
 
     /// IOMMU_IOAS_ALLOW_IOVAS: restrict kernel-chosen IOVAs to these ranges (empty: no restriction).
     public func allowIOVAs(_ ranges: [IOVARange]) throws(IOMMUFDError) {

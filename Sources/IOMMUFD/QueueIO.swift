@@ -1,6 +1,9 @@
 import Glibc
 import SystemPackage
 
+/// The most records one readFaults/readEvents call asks for.
+public let maximumQueueRead = 4096
+
 /// read(2)/write(2)/poll(2) on the queue fds iommufd hands out (fault queue, vEVENTQ).
 ///
 /// Optional on top of `IoctlDriver`: a driver that also conforms (the tests' mock)
@@ -42,11 +45,24 @@ extension KernelFD {
         return n
     }
 
+    /// Checks a read's record count (`max` of readFaults/readEvents): 1...`maximumQueueRead`,
+    /// since the records are allocated before the read.
+    func checkReadCount(_ max: Int, what: String) throws(IOMMUFDError) {
+        guard (1...maximumQueueRead).contains(max) else {
+            throw IOMMUFDError(ioctl: what, errno: .invalidArgument, origin: .validation, argument: "max",
+                               meaning: "read of \(max) records: give 1...\(maximumQueueRead)")
+        }
+    }
+
     /// Waits until readable. Returns false on timeout.
     func waitReadable(timeout: Duration, what: String) throws(IOMMUFDError) -> Bool {
         guard let raw = rawValue else { throw .system("poll", .badFileDescriptor, on: what) }
         let (s, atto) = timeout.components
-        let ms = Int32(clamping: max(0, s) * 1000 + atto / 1_000_000_000_000_000)
+        // poll(2) takes an int of milliseconds: longer waits are the longest it can do
+        // (24.8 days); the seconds are clamped first so the product cannot overflow.
+        let seconds = min(max(0, s), Int64(Int32.max / 1000) + 1)
+        // A negative timeout polls once: poll(2) would read a negative one as "forever".
+        let ms = Int32(clamping: max(0, seconds * 1000 + atto / 1_000_000_000_000_000))
         let r: Int32
         if let io = driver as? any QueueIODriver {
             r = io.poll(fd: raw, timeoutMilliseconds: ms)

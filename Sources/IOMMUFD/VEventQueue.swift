@@ -47,6 +47,8 @@ public struct VEventQueue: ~Copyable {
     public let type: VEventQueueType
     /// Payload size of one event.
     public let eventSize: Int
+    /// The largest event size `allocVEventQueue` takes (the uAPI's events are 8 to 32 bytes).
+    public static let maximumEventSize = 4096
     /// The last sequence number read, for gap detection.
     public private(set) var lastSequence: UInt32?
     private var owned = true
@@ -59,11 +61,13 @@ public struct VEventQueue: ~Copyable {
         self.eventSize = eventSize
     }
 
-    /// Reads the events queued now (up to `max`), waiting up to `timeout` for the first when given.
+    /// Reads the events queued now (up to `max`, 1...`maximumQueueRead`), waiting up to
+    /// `timeout` for the first when given.
     public mutating func readEvents(max: Int = 64, timeout: Duration? = nil) throws(IOMMUFDError) -> [VEvent] {
+        try queue.checkReadCount(max, what: "vEVENTQ")
         if let timeout, try !queue.waitReadable(timeout: timeout, what: "vEVENTQ") { return [] }
         let header = MemoryLayout<iommufd_vevent_header>.size
-        let buffer = [UInt8](repeating: 0, count: Swift.max(max, 1) * (header + eventSize))
+        let buffer = [UInt8](repeating: 0, count: max * (header + eventSize))
         let bytes = try withArrayBuffer(buffer) { (buf) throws(IOMMUFDError) in
             let n = try queue.readQueue(into: UnsafeMutableRawBufferPointer(buf), what: "vEVENTQ")
             return Array(buf.prefix(n))
@@ -118,8 +122,12 @@ extension IOMMUFD {
     public func allocVEventQueue(viommu: VIOMMUID, type: VEventQueueType, depth: UInt32,
                                  eventSize: Int? = nil) throws(IOMMUFDError) -> VEventQueue {
         if depth == 0 { throw .invalid(.veventqAlloc, argument: "veventq_depth", "queue depth is zero") }
-        guard let size = eventSize ?? type.eventSize, size >= 0 else {
+        guard let size = eventSize ?? type.eventSize else {
             throw .invalid(.veventqAlloc, argument: "type", "unknown event type: pass its eventSize")
+        }
+        // Reads allocate max * (header + size) bytes: keep that bounded.
+        guard (0...VEventQueue.maximumEventSize).contains(size) else {
+            throw .invalid(.veventqAlloc, argument: "type", "event size \(size) is outside 0...\(VEventQueue.maximumEventSize)")
         }
         var cmd = iommu_veventq_alloc()
         cmd.size = UInt32(MemoryLayout<iommu_veventq_alloc>.size)

@@ -48,6 +48,7 @@ final class MockIoctlDriver: QueueIODriver, Sendable {
         var closed: [Int32] = []
         var reads: [Int32: [[UInt8]]] = [:]
         var writes: [(fd: Int32, bytes: [UInt8])] = []
+        var pollTimeouts: [Int32] = []
     }
 
     private let state = Mutex(State())
@@ -65,6 +66,8 @@ final class MockIoctlDriver: QueueIODriver, Sendable {
     var calls: [Call] { state.withLock { $0.calls } }
     var closed: [Int32] { state.withLock { $0.closed } }
     var writes: [(fd: Int32, bytes: [UInt8])] { state.withLock { $0.writes } }
+    /// The timeout of every poll(2), in milliseconds.
+    var pollTimeouts: [Int32] { state.withLock { $0.pollTimeouts } }
     func calls(_ request: IoctlRequest) -> [Call] { calls.filter { $0.request == request.number } }
 
     func ioctl(fd: Int32, request: UInt, argument: UnsafeMutableRawPointer?) -> Int32 {
@@ -109,7 +112,10 @@ final class MockIoctlDriver: QueueIODriver, Sendable {
     }
 
     func poll(fd: Int32, timeoutMilliseconds: Int32) -> Int32 {
-        state.withLock { ($0.reads[fd]?.isEmpty ?? true) ? 0 : 1 }
+        state.withLock {
+            $0.pollTimeouts.append(timeoutMilliseconds)
+            return ($0.reads[fd]?.isEmpty ?? true) ? 0 : 1
+        }
     }
 }
 
