@@ -210,11 +210,7 @@ extension VFIOContainer {
 
     /// VFIO_IOMMU_DIRTY_PAGES GET_BITMAP: one bit per `pageSize` page of [iova, iova+size).
     public func dirtyBitmap(iova: UInt64, size: UInt64, pageSize: UInt64) throws(IOMMUFDError) -> [UInt64] {
-        guard pageSize > 0, size > 0 else {
-            throw .invalid(.vfioIOMMUDirtyPages, argument: "pgsize", "page size and size must be non-zero")
-        }
-        let pages = (size + pageSize - 1) / pageSize
-        let words = Int((pages + 63) / 64)
+        let words = try bitmapWords(.vfioIOMMUDirtyPages, length: size, pageSize: pageSize, names: ("size", "pgsize"))
         return try withArrayBuffer([UInt64](repeating: 0, count: words)) { (bitmap) throws(IOMMUFDError) in
             var get = vfio_iommu_type1_dirty_bitmap_get()
             get.iova = iova
@@ -230,4 +226,20 @@ extension VFIOContainer {
             return Array(bitmap)
         }
     }
+}
+
+/// The u64 words of a bitmap with one bit per `pageSize` page of `length` bytes (the last
+/// page may be partial), allocated before the ioctl: zero sizes are refused, and so are
+/// more than 2^34 pages (a 2 GiB bitmap), which also keeps the arithmetic from overflowing.
+/// The names are the uAPI struct's, for the error's argument.
+func bitmapWords(_ request: IoctlRequest, length: UInt64, pageSize: UInt64,
+                 names: (length: String, pageSize: String)) throws(IOMMUFDError) -> Int {
+    guard pageSize > 0, length > 0 else {
+        throw .invalid(request, argument: names.pageSize, "page size and \(names.length) must be non-zero")
+    }
+    let pages = length / pageSize + (length % pageSize == 0 ? 0 : 1)
+    guard pages <= 1 << 34 else {
+        throw .invalid(request, argument: names.length, "bitmap of \(pages) pages is too large")
+    }
+    return Int((pages + 63) / 64)
 }

@@ -81,11 +81,7 @@ extension VFIODevice {
 
     /// DMA_LOGGING_REPORT: one bit per `pageSize` page of [iova, iova+length), as u64 words.
     public func dmaLoggingReport(iova: UInt64, length: UInt64, pageSize: UInt64) throws(IOMMUFDError) -> [UInt64] {
-        guard pageSize > 0, length > 0 else {
-            throw .invalid(.vfioDeviceFeature, argument: "page_size", "page size and length must be non-zero")
-        }
-        let pages = (length + pageSize - 1) / pageSize
-        let words = Int((pages + 63) / 64)
+        let words = try bitmapWords(.vfioDeviceFeature, length: length, pageSize: pageSize, names: ("length", "page_size"))
         return try withArrayBuffer([UInt64](repeating: 0, count: words)) { (buf) throws(IOMMUFDError) in
             var rep = vfio_device_feature_dma_logging_report()
             rep.iova = iova
@@ -136,6 +132,12 @@ extension VFIODevice {
             let count = Int(out.bytes.le(UInt32.self, at: 8) ?? 0)
             switch out.result {
             case .failure(let e) where e.errno == .noSpace && count > capacity:
+                // Kernel data: a bus reset spans at most a few hundred functions.
+                guard count <= Self.maximumHotResetDevices else {
+                    throw .invalid(.vfioDeviceGetPCIHotResetInfo, argument: "count",
+                                   "kernel asked for room for \(count) devices, more than the \(Self.maximumHotResetDevices) allowed",
+                                   errno: .argListTooLong)
+                }
                 capacity = count
                 continue
             case .failure(let e):
@@ -153,6 +155,9 @@ extension VFIODevice {
         }
         throw .invalid(.vfioDeviceGetPCIHotResetInfo, argument: "count", "kernel kept asking for a larger array", errno: .noSpace)
     }
+
+    /// The most dependent devices `hotResetInfo()` makes room for (512 KiB).
+    public static let maximumHotResetDevices = 1 << 16
 
     /// VFIO_DEVICE_PCI_HOT_RESET. A cdev device bound to iommufd passes no group fds
     /// (the kernel checks ownership by iommufd); group-opened devices pass every group.

@@ -18,7 +18,8 @@ public struct InfoCapability: Sendable, Hashable {
     /// Walks a chain in `bytes` (the whole info struct), starting at `first`.
     /// `next` offsets are from the start of the struct; 0 ends the chain.
     /// Loops, backward links and out-of-range offsets end the walk instead of trapping:
-    /// this is kernel data.
+    /// this is kernel data. A `next` that is not past this header leaves the payload
+    /// running to the end of the bytes.
     public static func chain(in bytes: [UInt8], first: UInt32, headerSize: Int) -> [InfoCapability] {
         var caps: [InfoCapability] = []
         var offset = Int(first)
@@ -28,7 +29,7 @@ public struct InfoCapability: Sendable, Hashable {
             let id = bytes.le(UInt16.self, at: offset) ?? 0
             let version = bytes.le(UInt16.self, at: offset + 2) ?? 0
             let next = Int(bytes.le(UInt32.self, at: offset + 4) ?? 0)
-            let end = (next > offset && next <= bytes.count) ? next : bytes.count
+            let end = (next >= offset + 8 && next <= bytes.count) ? next : bytes.count
             caps.append(InfoCapability(id: id, version: version, payload: Array(bytes[(offset + 8)..<end])))
             offset = next
         }

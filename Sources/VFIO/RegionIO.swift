@@ -26,14 +26,22 @@ extension VFIODevice {
         }
     }
 
-    /// Reads a whole byte array (e.g. the 256-byte config header).
+    /// Reads a whole byte array (e.g. the 256-byte config header): 0...`maximumReadBytes`
+    /// bytes, since the array is allocated before the region's bounds are checked.
     public func readBytes(_ region: RegionIndex, at offset: UInt64, count: Int) throws(IOMMUFDError) -> [UInt8] {
+        guard (0...Self.maximumReadBytes).contains(count) else {
+            throw IOMMUFDError(ioctl: "pread(\(name) \(region))", errno: .invalidArgument, origin: .validation,
+                               argument: "count", meaning: "read of \(count) bytes: give 0...\(Self.maximumReadBytes)")
+        }
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 8)
         defer { buf.deallocate() }
         let slice = UnsafeMutableRawBufferPointer(rebasing: buf[0..<count])
         try read(region, at: offset, into: slice)
         return Array(slice)
     }
+
+    /// The largest `readBytes` (1 GiB); bigger reads go through `read(_:at:into:)`.
+    public static let maximumReadBytes = 1 << 30
 
     public func read8(_ region: RegionIndex, at offset: UInt64) throws(IOMMUFDError) -> UInt8 { try readLE(region, offset) }
     public func read16(_ region: RegionIndex, at offset: UInt64) throws(IOMMUFDError) -> UInt16 { try readLE(region, offset) }
@@ -77,6 +85,10 @@ extension VFIODevice {
         let (end, overflow) = offset.addingReportingOverflow(UInt64(count))
         if overflow || end > info.size {
             throw reject("offset", "0x\(String(offset, radix: 16))+\(count) is outside \(region) (size 0x\(String(info.size, radix: 16)))")
+        }
+        // The region's own offset is kernel data: the file offset must not wrap either.
+        if info.offset.addingReportingOverflow(end).overflow {
+            throw reject("offset", "\(region) at file offset 0x\(String(info.offset, radix: 16)) + 0x\(String(end, radix: 16)) wraps past 2^64")
         }
         return info
     }
