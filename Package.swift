@@ -7,6 +7,8 @@ let package = Package(
         .library(name: "IOMMUFD", targets: ["IOMMUFD"]),
         .library(name: "VFIO", targets: ["VFIO"]),
         .library(name: "Conformance", targets: ["Conformance"]),
+        // iommufdctl's parser and runner, as a library for the fuzz targets (Fuzz/Package.swift).
+        .library(name: "IOMMUFDCtlKit", targets: ["IOMMUFDCtlKit"]),
         .executable(name: "iommufd-conformance", targets: ["iommufd-conformance"]),
         .executable(name: "iommufdctl", targets: ["iommufdctl"]),
     ],

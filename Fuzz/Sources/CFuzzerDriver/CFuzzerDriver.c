@@ -1,0 +1,2 @@
+/* Declaration-only target: LLVMFuzzerRunDriver itself comes from libFuzzer. */
+#include "CFuzzerDriver.h"
