@@ -47,13 +47,13 @@ public struct FaultQueue: ~Copyable {
     public consuming func destroy() throws(IOMMUFDError) {
         owned = false
         _ = queue.close()
-        try fd.destroyObject(id.rawValue)
+        try fd.raw.destroy(id.rawValue)
     }
 
     deinit {
         guard owned else { return }
         _ = queue.close()
-        try? fd.destroyObject(id.rawValue)
+        try? fd.raw.destroy(id.rawValue)
     }
 }
 
@@ -102,11 +102,8 @@ public enum PageResponseCode: UInt32, Sendable {
 extension IOMMUFD {
     /// IOMMU_FAULT_QUEUE_ALLOC (6.11+).
     public func allocFaultQueue() throws(IOMMUFDError) -> FaultQueue {
-        var cmd = iommu_fault_alloc()
-        cmd.size = UInt32(MemoryLayout<iommu_fault_alloc>.size)
-        try fd.perform(.faultQueueAlloc, &cmd)
-        return FaultQueue(id: FaultQueueID(rawValue: cmd.out_fault_id), fd: fd,
-                          queue: KernelFD(adopting: Int32(bitPattern: cmd.out_fault_fd), driver: fd.driver))
+        let (id, queue) = try fd.raw.allocFaultQueue()
+        return FaultQueue(id: FaultQueueID(rawValue: id), fd: fd, queue: KernelFD(adopting: queue, driver: fd.driver))
     }
 }
 

@@ -302,45 +302,26 @@ extension KernelFD {
         if flags.contains(.faultIDValid) && fault == nil {
             throw .invalid(.hwptAlloc, argument: "fault_id", "FAULT_ID_VALID needs a fault queue id")
         }
-        var cmd = iommu_hwpt_alloc()
-        cmd.size = UInt32(MemoryLayout<iommu_hwpt_alloc>.size)
-        cmd.flags = flags.union(fault == nil ? [] : .faultIDValid).rawValue
-        cmd.dev_id = device.rawValue
-        cmd.pt_id = pt
-        cmd.fault_id = fault?.rawValue ?? 0
-        let bytes = data?.bytes ?? []
-        cmd.data_type = data?.type ?? UInt32(IOMMU_HWPT_DATA_NONE.rawValue)
-        cmd.data_len = UInt32(bytes.count)
-        try withArrayBuffer(bytes) { (buf) throws(IOMMUFDError) in
-            cmd.data_uptr = bytes.isEmpty ? 0 : userPointer(buf.baseAddress)
-            try perform(.hwptAlloc, &cmd)
-        }
-        return HWPT(id: HWPTID(rawValue: cmd.out_hwpt_id), fd: self)
+        let id = try raw.allocHWPT(device: device.rawValue, pt: pt,
+                                   flags: flags.union(fault == nil ? [] : .faultIDValid).rawValue,
+                                   dataType: data?.type ?? UInt32(IOMMU_HWPT_DATA_NONE.rawValue),
+                                   data: data?.bytes ?? [], faultID: fault?.rawValue ?? 0)
+        return HWPT(id: HWPTID(rawValue: id), fd: self)
     }
 
     func setDirtyTracking(_ hwpt: HWPTID, enabled: Bool) throws(IOMMUFDError) {
-        var cmd = iommu_hwpt_set_dirty_tracking()
-        cmd.size = UInt32(MemoryLayout<iommu_hwpt_set_dirty_tracking>.size)
-        cmd.flags = enabled ? UInt32(IOMMU_HWPT_DIRTY_TRACKING_ENABLE.rawValue) : 0
-        cmd.hwpt_id = hwpt.rawValue
-        try perform(.hwptSetDirtyTracking, &cmd, argumentName: "hwpt_id")
+        try raw.setDirtyTracking(hwpt: hwpt.rawValue, flags: enabled ? UInt32(IOMMU_HWPT_DIRTY_TRACKING_ENABLE.rawValue) : 0)
     }
 
     func dirtyBitmap(_ hwpt: HWPTID, iova: UInt64, length: UInt64, pageSize: UInt64,
                      clear: Bool) throws(IOMMUFDError) -> DirtyBitmap {
         let pages = try validateDirtyRange(.hwptGetDirtyBitmap, iova: iova, length: length, pageSize: pageSize)
-        var cmd = iommu_hwpt_get_dirty_bitmap()
-        cmd.size = UInt32(MemoryLayout<iommu_hwpt_get_dirty_bitmap>.size)
-        cmd.hwpt_id = hwpt.rawValue
-        cmd.flags = clear ? 0 : UInt32(IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR.rawValue)
-        cmd.iova = iova
-        cmd.length = length
-        cmd.page_size = pageSize
         // The kernel only sets bits, so the buffer starts zeroed.
         let words = [UInt64](repeating: 0, count: (pages + 63) / 64)
         let bits = try withArrayBuffer(words) { (buf) throws(IOMMUFDError) in
-            cmd.data = userPointer(buf.baseAddress)
-            try perform(.hwptGetDirtyBitmap, &cmd)
+            try raw.getDirtyBitmap(hwpt: hwpt.rawValue, iova: iova, length: length, pageSize: pageSize,
+                                   flags: clear ? 0 : UInt32(IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR.rawValue),
+                                   bitmap: UnsafeMutableRawPointer(buf.baseAddress))
             return Array(buf)
         }
         return DirtyBitmap(iova: iova, length: length, pageSize: pageSize, bits: bits)
@@ -355,20 +336,13 @@ extension KernelFD {
                                                     "entry length \(entryLength) does not divide \(bytes.count) data bytes"),
                                     handled: 0, requested: count)
         }
-        var cmd = iommu_hwpt_invalidate()
-        cmd.size = UInt32(MemoryLayout<iommu_hwpt_invalidate>.size)
-        cmd.hwpt_id = target
-        cmd.data_type = request.dataType
-        cmd.entry_len = UInt32(entryLength)
-        cmd.entry_num = UInt32(count)
+        var entryCount = UInt32(count)
         do throws(IOMMUFDError) {
-            try withArrayBuffer(bytes) { (buf) throws(IOMMUFDError) in
-                cmd.data_uptr = count == 0 ? 0 : userPointer(buf.baseAddress)
-                try perform(.hwptInvalidate, &cmd)
-            }
+            try raw.invalidate(hwpt: target, dataType: request.dataType, entryLength: UInt32(entryLength),
+                               entries: bytes, entryCount: &entryCount, nullData: count == 0)
         } catch {
             // entry_num comes back as the number handled, even on failure.
-            let handled = min(Int(cmd.entry_num), count)
+            let handled = min(Int(entryCount), count)
             let where_ = handled < count
                 ? "entry \(handled) of \(count) (0-based; \(handled) handled)"
                 : "hwpt_id (\(handled) of \(count) handled)"
@@ -376,7 +350,7 @@ extension KernelFD {
                                       argument: where_, meaning: error.meaning)
             throw InvalidationError(error: tagged, handled: handled, requested: count)
         }
-        return Int(cmd.entry_num)
+        return Int(entryCount)
     }
 }
 

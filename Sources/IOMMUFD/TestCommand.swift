@@ -264,7 +264,8 @@ public struct TestCommands: Sendable {
     }
 
     func run(_ cmd: inout iommu_test_cmd) throws(IOMMUFDError) {
-        try fd.perform(.testCmd, &cmd, argumentName: iommu_test_cmd.opName(cmd.op))
+        let filled = cmd
+        cmd = try fd.raw.testCommand(op: filled.op, id: filled.id) { $0 = filled }
     }
 }
 

@@ -26,19 +26,8 @@ extension IOMMUFD {
     /// into `data` (e.g. Tegra241 CMDQV mmap offset and length).
     public func allocVIOMMU(type: VIOMMUType, device: DeviceID, parent: HWPTID,
                             data: inout [UInt8]) throws(IOMMUFDError) -> VIOMMU {
-        var cmd = iommu_viommu_alloc()
-        cmd.size = UInt32(MemoryLayout<iommu_viommu_alloc>.size)
-        cmd.type = type.rawValue
-        cmd.dev_id = device.rawValue
-        cmd.hwpt_id = parent.rawValue
-        cmd.data_len = UInt32(data.count)
-        let count = data.count
-        data = try withArrayBuffer(data) { (buf) throws(IOMMUFDError) in
-            cmd.data_uptr = count == 0 ? 0 : userPointer(buf.baseAddress)
-            try fd.perform(.viommuAlloc, &cmd)
-            return Array(buf)
-        }
-        return VIOMMU(id: VIOMMUID(rawValue: cmd.out_viommu_id), fd: fd)
+        let id = try fd.raw.allocVIOMMU(type: type.rawValue, device: device.rawValue, hwpt: parent.rawValue, data: &data)
+        return VIOMMU(id: VIOMMUID(rawValue: id), fd: fd)
     }
 }
 

@@ -40,7 +40,7 @@ enum ChangeProcessCases {
             let pg = UInt64(M.page)
             try ctx.expectOK("CHANGE_PROCESS with no objects") { () throws(IOMMUFDError) in try iommufd.changeProcess() }
             try ctx.expectErrno(.notSupported, "__reserved = 1 (ioas.c:568-569)") { () throws(IOMMUFDError) in
-                try kfd.changeProcessRaw(reserved: 1)
+                try kfd.raw.changeProcess(reserved: 1)
             }
             let a = try ctx.expectOK("IOAS_ALLOC A") { () throws(IOMMUFDError) in try iommufd.allocIOAS() }
             let b = try ctx.expectOK("IOAS_ALLOC B") { () throws(IOMMUFDError) in try iommufd.allocIOAS() }

@@ -36,10 +36,9 @@ final class NativeEdu {
 
 /// IOMMU_IOAS_IOVA_RANGES through the raw helper (no client checks).
 func iovaRanges(_ fd: KernelFD, _ ioas: UInt32) throws(IOMMUFDError) -> [IOVARange] {
-    var out = iommu_ioas_iova_ranges()
-    var ranges: [iommu_iova_range] = []
-    try fd.cfIOVARanges(ioas, capacity: 16, out: &out, ranges: &ranges)
-    return ranges.prefix(Int(out.num_iovas)).map { IOVARange(start: $0.start, last: $0.last) }
+    var out = RawIOVARangesReply()
+    try fd.raw.iovaRanges(ioas: ioas, capacity: 16, reply: &out)
+    return Array(out.slots.prefix(Int(out.count)))
 }
 
 enum DMAAdvancedCases {
@@ -238,13 +237,13 @@ enum DMAAdvancedCases {
         try ctx.check(after.contains { $0.contains(0) && $0.contains(msiFirst - 1) }, "0..0xfedfffff not usable: \(after)")
         let buf = try DMABuffer(size: 2 * page)
         try ctx.expectErrno(.invalidArgument, "map at 0xfee00000") { () throws(IOMMUFDError) in
-            try rig.iommufd.fd.cfMap(a.id.rawValue, va: buf.address, length: UInt64(page), iova: msiFirst)
+            try rig.iommufd.fd.raw.map(ioas: a.id.rawValue, userVA: buf.address, length: UInt64(page), iova: msiFirst)
         }
         try ctx.expectErrno(.invalidArgument, "8 KiB at 0xfedff000, straddling into the window") { () throws(IOMMUFDError) in
-            try rig.iommufd.fd.cfMap(a.id.rawValue, va: buf.address, length: UInt64(2 * page), iova: msiFirst - UInt64(page))
+            try rig.iommufd.fd.raw.map(ioas: a.id.rawValue, userVA: buf.address, length: UInt64(2 * page), iova: msiFirst - UInt64(page))
         }
         try ctx.expectOK("4 KiB at 0xfedff000, just below the window") { () throws(IOMMUFDError) in
-            try rig.iommufd.fd.cfMap(a.id.rawValue, va: buf.address, length: UInt64(page), iova: msiFirst - UInt64(page))
+            try rig.iommufd.fd.raw.map(ioas: a.id.rawValue, userVA: buf.address, length: UInt64(page), iova: msiFirst - UInt64(page))
         }
     }
 

@@ -36,44 +36,28 @@ struct RawMaps {
     func map(_ buffer: DMABuffer, offset: Int = 0, length: UInt64, iova: UInt64, access: Bool = true) throws(IOMMUFDError) {
         let va = buffer.address + UInt64(offset)
         if let n = path.native {
-            try n.iommufd.fd.cfMap(n.ioas.id.rawValue, va: va, length: length, iova: iova, flags: access ? MS.rw : 0)
+            try n.iommufd.fd.raw.map(ioas: n.ioas.id.rawValue, userVA: va, length: length, iova: iova, flags: access ? MS.rw : 0)
         } else if let c = path.containerSetup {
-            var cmd = vfio_iommu_type1_dma_map()
-            cmd.argsz = UInt32(MemoryLayout<vfio_iommu_type1_dma_map>.size)
-            cmd.flags = access ? UInt32(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE) : 0
-            cmd.vaddr = va
-            cmd.iova = iova
-            cmd.size = length
-            try c.container.fd.perform(.vfioIOMMUMapDMA, &cmd)
+            try c.container.mapDMARaw(vaddr: va, iova: iova, size: length,
+                                      flags: access ? UInt32(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE) : 0)
         }
     }
 
     func unmap(iova: UInt64, length: UInt64) throws(IOMMUFDError) -> UInt64 {
-        if let n = path.native { return try n.iommufd.fd.cfUnmap(n.ioas.id.rawValue, iova: iova, length: length) }
+        if let n = path.native { return try n.iommufd.fd.raw.unmap(ioas: n.ioas.id.rawValue, iova: iova, length: length) }
         return try containerUnmap(flags: 0, iova: iova, size: length)
     }
 
     func unmapAll() throws(IOMMUFDError) -> UInt64 {
-        if let n = path.native { return try n.iommufd.fd.cfUnmap(n.ioas.id.rawValue, iova: 0, length: .max) }
+        if let n = path.native { return try n.iommufd.fd.raw.unmap(ioas: n.ioas.id.rawValue, iova: 0, length: .max) }
         return try containerUnmap(flags: UInt32(VFIO_DMA_UNMAP_FLAG_ALL), iova: 0, size: 0)
     }
 
     /// VFIO_IOMMU_UNMAP_DMA, optionally with a vfio_bitmap after the header (GET_DIRTY_BITMAP).
     func containerUnmap(flags: UInt32, iova: UInt64, size: UInt64,
-                        bitmap: (pageSize: UInt64, bytes: UInt64, data: UInt64)? = nil) throws(IOMMUFDError) -> UInt64 {
+                        bitmap: VFIOContainer.DirtyBitmapArea? = nil) throws(IOMMUFDError) -> UInt64 {
         guard let c = path.containerSetup else { throw .invalid(.vfioIOMMUUnmapDMA, argument: "fd", "not a container mode") }
-        var cmd = RawCommand(count: bitmap == nil ? 24 : 48)
-        cmd.set(UInt32(cmd.bytes.count), at: 0)
-        cmd.set(flags, at: 4)
-        cmd.set(iova, at: 8)
-        cmd.set(size, at: 16)
-        if let b = bitmap {
-            cmd.set(b.pageSize, at: 24)
-            cmd.set(b.bytes, at: 32)
-            cmd.set(b.data, at: 40)
-        }
-        try cmd.send(.vfioIOMMUUnmapDMA, on: c.container.fd)
-        return cmd.bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self) }
+        return try c.container.unmapDMARaw(iova: iova, size: size, flags: flags, bitmap: bitmap)
     }
 }
 
@@ -253,7 +237,7 @@ enum DifferentialCases {
         bits.pointee = 0
         let out = DiffOutcome.of { () throws(IOMMUFDError) in
             try m.containerUnmap(flags: UInt32(VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP), iova: x, size: 2 * page,
-                                 bitmap: (pageSize: page, bytes: 8, data: UInt64(UInt(bitPattern: bits))))
+                                 bitmap: .init(pageSize: page, size: 8, data: UInt64(UInt(bitPattern: bits))))
         }
         if out.result == "OK" {
             // No device in the container pins pages, so type1 reports every mapped page dirty.

@@ -46,7 +46,7 @@ enum DirtyTrackingCases {
         for pass in 0..<2 {
             memset(bitmap, 0, bytes)
             try ctx.step("\(what): GET_DIRTY_BITMAP #\(pass + 1)") { () throws(IOMMUFDError) in
-                try fx.fd.cfGetDirty(hwpt, iova: MS.apertureStart, length: UInt64(length), pageSize: ps, flags: flags, bitmap: bitmap)
+                try fx.fd.raw.getDirtyBitmap(hwpt: hwpt, iova: MS.apertureStart, length: UInt64(length), pageSize: ps, flags: flags, bitmap: bitmap)
             }
             var wrong: [Int] = []
             for i in 0..<nbits {
@@ -58,61 +58,61 @@ enum DirtyTrackingCases {
     }
 
     static func getDirty(_ ctx: CaseContext, _ fx: Fx, _ buf: MBuf, flags: UInt32) throws {
-        let ioas = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try fx.fd.cfAllocIOAS() }
+        let ioas = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try fx.fd.raw.allocIOAS() }
         if ctx.kernel >= .after612 {
             // The generic-page-table mock may map aligned runs with larger PTEs; like the
             // 7.3 selftest fixture (iommufd.c:2177-2184), map in PAGE_SIZE units.
             try ctx.step("HUGE_PAGES off") { () throws(IOMMUFDError) in
-                try fx.fd.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), object: ioas, set: 0)
+                try fx.fd.raw.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), object: ioas, set: 0)
             }
         }
-        try ctx.step("map buffer") { () throws(IOMMUFDError) in try fx.fd.cfMap(ioas, va: buf.va, length: UInt64(buf.count), iova: MS.apertureStart) }
+        try ctx.step("map buffer") { () throws(IOMMUFDError) in try fx.fd.raw.map(ioas: ioas, userVA: buf.va, length: UInt64(buf.count), iova: MS.apertureStart) }
         let hwpt = try ctx.step("alloc DIRTY_TRACKING") { () throws(IOMMUFDError) in
-            try fx.fd.cfHWPTAlloc(dev: fx.device, pt: ioas, flags: HWPTCases.dirtyFlag)
+            try fx.fd.raw.allocHWPT(device: fx.device, pt: ioas, flags: HWPTCases.dirtyFlag)
         }
-        try ctx.step("enable") { () throws(IOMMUFDError) in try fx.fd.cfSetDirty(hwpt, enable: true) }
+        try ctx.step("enable") { () throws(IOMMUFDError) in try fx.fd.raw.setDirtyTracking(hwpt: hwpt, flags: 1) }
         let bm = try needBuffer(((buf.count / Int(MS.mockPage)) + 7) / 8 + 2 * Int(MS.page) + 0x1000)
         try mockDirtyBitmaps(ctx, fx, hwpt: hwpt, length: buf.count, bitmap: bm.base, flags: flags, what: "aligned")
         try mockDirtyBitmaps(ctx, fx, hwpt: hwpt, length: buf.count, bitmap: bm.base + Int(MS.mockPage), flags: flags, what: "page-unaligned")
         try mockDirtyBitmaps(ctx, fx, hwpt: hwpt, length: buf.count, bitmap: bm.base + 0xff1, flags: flags, what: "u64-unaligned")
-        try ctx.step("destroy hwpt") { () throws(IOMMUFDError) in try fx.fd.cfDestroy(hwpt) }
+        try ctx.step("destroy hwpt") { () throws(IOMMUFDError) in try fx.fd.raw.destroy(hwpt) }
     }
 
     static var all: [ConformanceCase] {
         var out: [ConformanceCase] = []
         out += dt("enforce-dirty", "a NO_DIRTY device cannot join a dirty-tracking HWPT (EINVAL) nor allocate one (EOPNOTSUPP)") { ctx, fx, _ in
-            let hwpt = try ctx.step("alloc DIRTY_TRACKING") { () throws(IOMMUFDError) in try fx.fd.cfHWPTAlloc(dev: fx.device, pt: fx.ioas, flags: HWPTCases.dirtyFlag) }
+            let hwpt = try ctx.step("alloc DIRTY_TRACKING") { () throws(IOMMUFDError) in try fx.fd.raw.allocHWPT(device: fx.device, pt: fx.ioas, flags: HWPTCases.dirtyFlag) }
             let md = try ctx.step("MOCK_DOMAIN on it") { () throws(IOMMUFDError) in try fx.test.mockDomain(HWPTID(rawValue: hwpt)) }
             try ctx.expectErrno(.invalidArgument, "NO_DIRTY device on it") { () throws(IOMMUFDError) in try fx.test.mockDomain(HWPTID(rawValue: hwpt), flags: .noDirty) }
             try ctx.step("destroy device, hwpt") { () throws(IOMMUFDError) in
-                try fx.fd.cfDestroy(md.stdevID.rawValue)
-                try fx.fd.cfDestroy(hwpt)
+                try fx.fd.raw.destroy(md.stdevID.rawValue)
+                try fx.fd.raw.destroy(hwpt)
             }
-            let ioas2 = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try fx.fd.cfAllocIOAS() }
+            let ioas2 = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try fx.fd.raw.allocIOAS() }
             let nd = try ctx.step("NO_DIRTY device") { () throws(IOMMUFDError) in try fx.test.mockDomain(IOASID(rawValue: ioas2), flags: .noDirty) }
             try ctx.expectErrno(.notSupported, "alloc DIRTY_TRACKING for it") { () throws(IOMMUFDError) in
-                try fx.fd.cfHWPTAlloc(dev: nd.deviceID.rawValue, pt: ioas2, flags: HWPTCases.dirtyFlag)
+                try fx.fd.raw.allocHWPT(device: nd.deviceID.rawValue, pt: ioas2, flags: HWPTCases.dirtyFlag)
             }
-            try ctx.step("destroy NO_DIRTY device") { () throws(IOMMUFDError) in try fx.fd.cfDestroy(nd.stdevID.rawValue) }
+            try ctx.step("destroy NO_DIRTY device") { () throws(IOMMUFDError) in try fx.fd.raw.destroy(nd.stdevID.rawValue) }
         }
         out += dt("set-dirty-tracking", "SET_DIRTY_TRACKING on and off on a dirty-capable HWPT with a device attached") { ctx, fx, _ in
-            let hwpt = try ctx.step("alloc DIRTY_TRACKING") { () throws(IOMMUFDError) in try fx.fd.cfHWPTAlloc(dev: fx.device, pt: fx.ioas, flags: HWPTCases.dirtyFlag) }
+            let hwpt = try ctx.step("alloc DIRTY_TRACKING") { () throws(IOMMUFDError) in try fx.fd.raw.allocHWPT(device: fx.device, pt: fx.ioas, flags: HWPTCases.dirtyFlag) }
             let md = try ctx.step("MOCK_DOMAIN on it") { () throws(IOMMUFDError) in try fx.test.mockDomain(HWPTID(rawValue: hwpt)) }
-            try ctx.step("enable") { () throws(IOMMUFDError) in try fx.fd.cfSetDirty(hwpt, enable: true) }
-            try ctx.step("disable") { () throws(IOMMUFDError) in try fx.fd.cfSetDirty(hwpt, enable: false) }
+            try ctx.step("enable") { () throws(IOMMUFDError) in try fx.fd.raw.setDirtyTracking(hwpt: hwpt, flags: 1) }
+            try ctx.step("disable") { () throws(IOMMUFDError) in try fx.fd.raw.setDirtyTracking(hwpt: hwpt, flags: 0) }
             try ctx.step("destroy") { () throws(IOMMUFDError) in
-                try fx.fd.cfDestroy(md.stdevID.rawValue)
-                try fx.fd.cfDestroy(hwpt)
+                try fx.fd.raw.destroy(md.stdevID.rawValue)
+                try fx.fd.raw.destroy(hwpt)
             }
         }
         out += dt("device-dirty-capability", "GET_HW_INFO reports IOMMU_HW_CAP_DIRTY_TRACKING for the mock device") { ctx, fx, _ in
-            let hwpt = try ctx.step("alloc") { () throws(IOMMUFDError) in try fx.fd.cfHWPTAlloc(dev: fx.device, pt: fx.ioas) }
+            let hwpt = try ctx.step("alloc") { () throws(IOMMUFDError) in try fx.fd.raw.allocHWPT(device: fx.device, pt: fx.ioas) }
             let md = try ctx.step("MOCK_DOMAIN on it") { () throws(IOMMUFDError) in try fx.test.mockDomain(HWPTID(rawValue: hwpt)) }
-            let info = try ctx.step("GET_HW_INFO") { () throws(IOMMUFDError) in try fx.fd.cfHWInfo(fx.device, data: nil, dataLen: 0) }
-            try ctx.check(info.caps & UInt64(IOMMU_HW_CAP_DIRTY_TRACKING.rawValue) != 0, "DIRTY_TRACKING not reported")
+            let info = try ctx.step("GET_HW_INFO") { () throws(IOMMUFDError) in try fx.fd.raw.hwInfo(device: fx.device, data: nil, dataLength: 0) }
+            try ctx.check(info.capabilities & UInt64(IOMMU_HW_CAP_DIRTY_TRACKING.rawValue) != 0, "DIRTY_TRACKING not reported")
             try ctx.step("destroy") { () throws(IOMMUFDError) in
-                try fx.fd.cfDestroy(md.stdevID.rawValue)
-                try fx.fd.cfDestroy(hwpt)
+                try fx.fd.raw.destroy(md.stdevID.rawValue)
+                try fx.fd.raw.destroy(hwpt)
             }
         }
         out += dt("get-dirty-bitmap", "pages dirtied in the mock domain are reported once (then cleared), for aligned and unaligned bitmaps") { ctx, fx, buf in
@@ -137,11 +137,9 @@ enum CompatMockCases {
             ConformanceCase("mock.compat.\(name)", rule: rule,
                             requires: hugetlb ? [.iommufd, .testModule, .hugetlb] : [.iommufd, .testModule], mode: v.rawValue) { ctx in
                 try withMockFixture(ctx, domains: 1) { fx in
-                    var cmd = iommu_vfio_ioas()
-                    cmd.size = UInt32(MemoryLayout<iommu_vfio_ioas>.size)
-                    cmd.op = UInt16(IOMMU_VFIO_IOAS_SET.rawValue)
-                    cmd.ioas_id = fx.ioas
-                    try ctx.step("VFIO_IOAS SET") { () throws(IOMMUFDError) in try fx.fd.perform(.vfioIOAS, &cmd) }
+                    try ctx.step("VFIO_IOAS SET") { () throws(IOMMUFDError) in
+                        try fx.fd.raw.vfioIOAS(op: UInt16(IOMMU_VFIO_IOAS_SET.rawValue), ioas: fx.ioas)
+                    }
                     let container = VFIOContainer(adopting: dup(fx.fd.rawValue ?? -1), kind: .iommufdCompat)
                     try ctx.step("VFIO_SET_IOMMU \(v.ext)") { () throws(IOMMUFDError) in try container.setIOMMU(v.ext) }
                     try body(ctx, fx, container, v)
@@ -156,19 +154,17 @@ enum CompatMockCases {
             try ctx.checkEqual(try ctx.step("GET_API_VERSION") { () throws(IOMMUFDError) in try c.apiVersion() }, 0, "VFIO_API_VERSION")
         }
         out += cm("option-huge-pages", "SET_IOMMU(TYPE1) turns the compat IOAS's huge pages off; TYPE1v2 leaves them on") { ctx, fx, _, v in
-            let got = try ctx.step("HUGE_PAGES get") { () throws(IOMMUFDError) in try fx.fd.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), object: fx.ioas) }
+            let got = try ctx.step("HUGE_PAGES get") { () throws(IOMMUFDError) in try fx.fd.raw.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), object: fx.ioas) }
             try ctx.checkEqual(got, v == .v1 ? 0 : 1, "huge pages")
         }
         out += cm("get-info", "VFIO_IOMMU_GET_INFO: pre-cap argsz, cap-chain size, and every argsz up to it never overflow and give a sane chain") { ctx, fx, c, _ in
-            let cfd = c.fd
             let buf = try needBuffer(Int(MS.page) * 4)
             let total = buf.count
-            func call(_ argsz: Int) throws -> vfio_iommu_type1_info {
+            func call(_ c: borrowing VFIOContainer, _ argsz: Int) throws -> vfio_iommu_type1_info {
                 memset(buf.base, 0xAA, total)
                 memset(buf.base, 0, min(argsz, MemoryLayout<vfio_iommu_type1_info>.size))
-                buf.base.storeBytes(of: UInt32(argsz), as: UInt32.self)
                 let raw = UnsafeMutableRawBufferPointer(start: buf.base, count: total)
-                try ctx.step("GET_INFO argsz \(argsz)") { () throws(IOMMUFDError) in try cfd.perform(.vfioIOMMUGetInfo, bytes: raw) }
+                try ctx.step("GET_INFO argsz \(argsz)") { () throws(IOMMUFDError) in try c.iommuInfoRaw(argsz: UInt32(argsz), into: raw) }
                 let used = max(argsz, 4)
                 var clean = true
                 for i in used..<total where buf.base.load(fromByteOffset: i, as: UInt8.self) != 0xAA { clean = false; break }
@@ -178,17 +174,17 @@ enum CompatMockCases {
                 return info
             }
             let want = UInt32(VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS)
-            let pre = try call(MemoryLayout<vfio_iommu_type1_info>.offset(of: \vfio_iommu_type1_info.cap_offset)!)
+            let pre = try call(c, MemoryLayout<vfio_iommu_type1_info>.offset(of: \vfio_iommu_type1_info.cap_offset)!)
             try ctx.check(pre.iova_pgsizes != 0, "iova_pgsizes 0")
             try ctx.checkEqual(pre.flags, want, "flags (pre-cap)")
-            let sized = try call(MemoryLayout<vfio_iommu_type1_info>.size)
+            let sized = try call(c, MemoryLayout<vfio_iommu_type1_info>.size)
             try ctx.checkEqual(sized.flags, want, "flags")
             try ctx.checkEqual(sized.cap_offset, 0, "cap_offset when too small")
             let caplen = Int(buf.base.load(as: UInt32.self))
             try ctx.check(caplen > MemoryLayout<vfio_iommu_type1_info>.size, "argsz not grown: \(caplen)")
             var chains = 0
             for argsz in MemoryLayout<vfio_iommu_type1_info>.size...caplen {
-                let info = try call(argsz)
+                let info = try call(c, argsz)
                 try ctx.checkEqual(info.flags, want, "flags at argsz \(argsz)")
                 guard info.cap_offset != 0 else { continue }
                 chains += 1
@@ -220,12 +216,9 @@ enum CompatMockCases {
             try ctx.checkEqual(try ctx.step("unmap") { () throws(IOMMUFDError) in try c.unmapDMA(iova: a, size: size) }, size, "unmapped")
             try ctx.checkEqual(try ctx.step("unmap empty") { () throws(IOMMUFDError) in try c.unmapDMA(iova: a, size: size) }, 0, "unmapped when empty")
             try ctx.step("map again") { () throws(IOMMUFDError) in try c.mapDMA(vaddr: va, iova: a, size: size) }
-            var un = vfio_iommu_type1_dma_unmap()
-            un.argsz = UInt32(MemoryLayout<vfio_iommu_type1_dma_unmap>.size)
-            un.flags = UInt32(VFIO_DMA_UNMAP_FLAG_ALL)
-            un.iova = a
-            un.size = size
-            try ctx.expectErrno(.invalidArgument, "UNMAP_FLAG_ALL with iova/size") { () throws(IOMMUFDError) in try c.fd.perform(.vfioIOMMUUnmapDMA, &un) }
+            try ctx.expectErrno(.invalidArgument, "UNMAP_FLAG_ALL with iova/size") { () throws(IOMMUFDError) in
+                try c.unmapDMARaw(iova: a, size: size, flags: UInt32(VFIO_DMA_UNMAP_FLAG_ALL))
+            }
             try ctx.checkEqual(try ctx.step("UNMAP_FLAG_ALL") { () throws(IOMMUFDError) in try c.unmapAll() }, size, "unmapped by ALL")
             let pages = Int(size / MS.page)
             var iovas: [UInt64] = []

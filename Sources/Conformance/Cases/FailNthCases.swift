@@ -81,14 +81,14 @@ enum FailNthCases {
             do throws(IOMMUFDError) { iommufd = try openFD() } catch { return error }
             let fd = iommufd.fd
             return run { () throws(IOMMUFDError) in
-                let ioas = try fd.cfAllocIOAS()
-                var out = iommu_ioas_iova_ranges(), r: [iommu_iova_range] = []
-                try fd.cfIOVARanges(ioas, capacity: 10, out: &out, ranges: &r)
-                try fd.cfAllow(ioas, [(16 * 1024, UInt64(buf.count) + 16 * 1024 * 600 - 1)])
-                let iova = try fd.cfMap(ioas, va: buf.va, length: UInt64(buf.count))
-                try fd.cfCopy(dst: ioas, src: ioas, srcIOVA: iova, length: 160)
-                try fd.cfUnmap(ioas, iova: iova, length: UInt64(buf.count))
-                _ = try? fd.cfUnmap(ioas, iova: iova, length: UInt64(buf.count))
+                let ioas = try fd.raw.allocIOAS()
+                var out = RawIOVARangesReply()
+                try fd.raw.iovaRanges(ioas: ioas, capacity: 10, reply: &out)
+                try fd.raw.allowIOVAs(ioas: ioas, [IOVARange(start: 16 * 1024, last: UInt64(buf.count) + 16 * 1024 * 600 - 1)])
+                let iova = try fd.raw.map(ioas: ioas, userVA: buf.va, length: UInt64(buf.count))
+                try fd.raw.copy(dst: ioas, src: ioas, srcIOVA: iova, length: 160)
+                try fd.raw.unmap(ioas: ioas, iova: iova, length: UInt64(buf.count))
+                _ = try? fd.raw.unmap(ioas: ioas, iova: iova, length: UInt64(buf.count))
             }
         }),
         ("map_domain", { nth, buf in
@@ -96,12 +96,12 @@ enum FailNthCases {
             do throws(IOMMUFDError) { iommufd = try openFD() } catch { return error }
             let fd = iommufd.fd, test = iommufd.testCommands
             return run { () throws(IOMMUFDError) in
-                let ioas = IOASID(rawValue: try fd.cfAllocIOAS())
+                let ioas = IOASID(rawValue: try fd.raw.allocIOAS())
                 try test.setTempMemoryLimit(32)
                 nth.enable()
                 var md = try test.mockDomain(ioas)
-                try fd.cfMap(ioas.rawValue, va: buf.va, length: 262144)
-                try fd.cfDestroy(md.stdevID.rawValue)
+                try fd.raw.map(ioas: ioas.rawValue, userVA: buf.va, length: 262144)
+                try fd.raw.destroy(md.stdevID.rawValue)
                 md = try test.mockDomain(ioas)
             }
         }),
@@ -110,14 +110,14 @@ enum FailNthCases {
             do throws(IOMMUFDError) { iommufd = try openFD() } catch { return error }
             let fd = iommufd.fd, test = iommufd.testCommands
             return run { () throws(IOMMUFDError) in
-                let ioas = IOASID(rawValue: try fd.cfAllocIOAS())
+                let ioas = IOASID(rawValue: try fd.raw.allocIOAS())
                 try test.setTempMemoryLimit(32)
                 let a = try test.mockDomain(ioas)
                 nth.enable()
                 let b = try test.mockDomain(ioas)
-                try fd.cfMap(ioas.rawValue, va: buf.va, length: 262144)
-                try fd.cfDestroy(a.stdevID.rawValue)
-                try fd.cfDestroy(b.stdevID.rawValue)
+                try fd.raw.map(ioas: ioas.rawValue, userVA: buf.va, length: 262144)
+                try fd.raw.destroy(a.stdevID.rawValue)
+                try fd.raw.destroy(b.stdevID.rawValue)
                 _ = try test.mockDomain(ioas)
                 _ = try test.mockDomain(ioas)
             }
@@ -130,9 +130,9 @@ enum FailNthCases {
             let big = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096 * 8, alignment: 8)
             defer { small.deallocate(); big.deallocate() }
             return run { () throws(IOMMUFDError) in
-                let ioas = IOASID(rawValue: try fd.cfAllocIOAS())
+                let ioas = IOASID(rawValue: try fd.raw.allocIOAS())
                 try test.setTempMemoryLimit(32)
-                let iova = try fd.cfMap(ioas.rawValue, va: buf.va, length: 262144)
+                let iova = try fd.raw.map(ioas: ioas.rawValue, userVA: buf.va, length: 262144)
                 nth.enable()
                 let access = try test.createAccess(ioas)
                 try test.accessRW(access.id, iova: iova, buffer: small)
@@ -148,9 +148,9 @@ enum FailNthCases {
             do throws(IOMMUFDError) { iommufd = try openFD() } catch { return error }
             let fd = iommufd.fd, test = iommufd.testCommands
             return run { () throws(IOMMUFDError) in
-                let ioas = IOASID(rawValue: try fd.cfAllocIOAS())
+                let ioas = IOASID(rawValue: try fd.raw.allocIOAS())
                 try test.setTempMemoryLimit(32)
-                let iova = try fd.cfMap(ioas.rawValue, va: buf.va, length: UInt64(buf.count))
+                let iova = try fd.raw.map(ioas: ioas.rawValue, userVA: buf.va, length: UInt64(buf.count))
                 let access = try test.createAccess(ioas, flags: .needsPinPages)
                 nth.enable()
                 let pin = try test.accessPages(access.id, iova: iova, length: UInt64(buf.count), userVA: buf.va)
@@ -165,13 +165,13 @@ enum FailNthCases {
             let info = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
             defer { info.deallocate() }
             return run { () throws(IOMMUFDError) in
-                let ioas = try fd.cfAllocIOAS(), ioas2 = try fd.cfAllocIOAS()
-                try fd.cfMap(ioas, va: buf.va, length: MS.page, iova: MS.apertureStart)
-                try fd.cfMap(ioas2, va: buf.va, length: MS.page, iova: MS.apertureStart)
+                let ioas = try fd.raw.allocIOAS(), ioas2 = try fd.raw.allocIOAS()
+                try fd.raw.map(ioas: ioas, userVA: buf.va, length: MS.page, iova: MS.apertureStart)
+                try fd.raw.map(ioas: ioas2, userVA: buf.va, length: MS.page, iova: MS.apertureStart)
                 nth.enable()
                 let md = try test.mockDomain(IOASID(rawValue: ioas))
-                _ = try fd.cfHWInfo(md.deviceID.rawValue, data: info, dataLen: 8)
-                let hwpt = try fd.cfHWPTAlloc(dev: md.deviceID.rawValue, pt: ioas)
+                _ = try fd.raw.hwInfo(device: md.deviceID.rawValue, data: info, dataLength: 8)
+                let hwpt = try fd.raw.allocHWPT(device: md.deviceID.rawValue, pt: ioas)
                 try test.mockDomainReplace(md.stdevID, with: IOASID(rawValue: ioas2))
                 try test.mockDomainReplace(md.stdevID, with: HWPTID(rawValue: hwpt))
             }

@@ -134,10 +134,10 @@ enum FaultQueueCases {
             let q = try ctx.step("FAULT_QUEUE_ALLOC") { () throws(IOMMUFDError) in try rig.iommufd.allocFaultQueue() }
             let v = rig.fixtureVIOMMU.rawValue, dev = rig.device.rawValue, data = NestRig.nestedData.bytes
             try ctx.expectErrno(.noSuchFileOrDirectory, "fault_id U32_MAX") { () throws(IOMMUFDError) in
-                try rig.fd.cfHWPTAlloc(dev: dev, pt: v, flags: HWPTCases.faultValid, dataType: VIOMMUCases.selftestType, data: data, faultID: .max)
+                try rig.fd.raw.allocHWPT(device: dev, pt: v, flags: HWPTCases.faultValid, dataType: VIOMMUCases.selftestType, data: data, faultID: .max)
             }
             try ctx.expectErrno(.notSupported, "FAULT_ID_VALID | 1 << 31") { () throws(IOMMUFDError) in
-                try rig.fd.cfHWPTAlloc(dev: dev, pt: v, flags: HWPTCases.faultValid | 1 << 31, dataType: VIOMMUCases.selftestType, data: data, faultID: q.id.rawValue)
+                try rig.fd.raw.allocHWPT(device: dev, pt: v, flags: HWPTCases.faultValid | 1 << 31, dataType: VIOMMUCases.selftestType, data: data, faultID: q.id.rawValue)
             }
             let hwpt = try ctx.expectOK("nested on the vIOMMU with the fault queue") { () throws(IOMMUFDError) in
                 try rig.iommufd.allocNestedHWPT(device: rig.device, parent: .viommu(rig.fixtureVIOMMU), data: NestRig.nestedData, fault: q.id).release()

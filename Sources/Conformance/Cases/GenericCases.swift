@@ -167,7 +167,7 @@ enum GenericCases {
             try ctx.checkEqual(try ctx.expectOK("get") { () throws(IOMMUFDError) in try iommufd.rlimitMode() }, .user, "initial mode")
             try ctx.expectOK("set 1") { () throws(IOMMUFDError) in try iommufd.setRlimitMode(.process) }
             try ctx.expectErrno(.invalidArgument, "set 2") { () throws(IOMMUFDError) in
-                try iommufd.fd.option(UInt32(IOMMU_OPTION_RLIMIT_MODE.rawValue), set: 2)
+                try iommufd.fd.raw.option(UInt32(IOMMU_OPTION_RLIMIT_MODE.rawValue), set: 2)
             }
             try ctx.checkEqual(try ctx.expectOK("get") { () throws(IOMMUFDError) in try iommufd.rlimitMode() }, .process, "mode after set")
             try ctx.expectOK("set 0") { () throws(IOMMUFDError) in try iommufd.setRlimitMode(.user) }
@@ -176,7 +176,7 @@ enum GenericCases {
                         requires: [.iommufd]) { ctx in
             let iommufd = try ctx.openIOMMUFD()
             try ctx.expectErrno(.notSupported, "get with object_id 1") { () throws(IOMMUFDError) in
-                try iommufd.fd.option(UInt32(IOMMU_OPTION_RLIMIT_MODE.rawValue), object: 1)
+                try iommufd.fd.raw.option(UInt32(IOMMU_OPTION_RLIMIT_MODE.rawValue), object: 1)
             }
         },
         ConformanceCase("generic.option.rlimit-busy", rule: "RLIMIT_MODE cannot change while objects exist (EBUSY)",
@@ -192,16 +192,16 @@ enum GenericCases {
                         requires: [.iommufd]) { ctx in
             let iommufd = try ctx.openIOMMUFD()
             try ctx.expectErrno(.noSuchFileOrDirectory, "get, object 0") { () throws(IOMMUFDError) in
-                try iommufd.fd.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue))
+                try iommufd.fd.raw.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue))
             }
             try ctx.expectErrno(.noSuchFileOrDirectory, "set, object 0") { () throws(IOMMUFDError) in
-                try iommufd.fd.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), set: 1)
+                try iommufd.fd.raw.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), set: 1)
             }
         },
         ConformanceCase("generic.option.unknown", rule: "an unknown option id fails EOPNOTSUPP", requires: [.iommufd]) { ctx in
             let iommufd = try ctx.openIOMMUFD()
             try ctx.expectErrno(.notSupported, "option 99") { () throws(IOMMUFDError) in
-                try iommufd.fd.option(99)
+                try iommufd.fd.raw.option(99)
             }
         },
     ]

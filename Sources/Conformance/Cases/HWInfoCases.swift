@@ -46,9 +46,9 @@ enum HWInfoCases {
         defer { buf.deallocate() }
         buf.initializeMemory(as: UInt8.self, repeating: 0)
         let raw = try ctx.expectOK("GET_HW_INFO with data_len 0") { () throws(IOMMUFDError) in
-            try rig.iommufd.fd.cfHWInfo(edu.id.rawValue, data: buf.baseAddress, dataLen: 0)
+            try rig.iommufd.fd.raw.hwInfo(device: edu.id.rawValue, data: buf.baseAddress, dataLength: 0)
         }
-        try ctx.checkEqual(raw.len, ctx.profile == "intel" ? 24 : 0, "data_len reported back for a 0-byte buffer")
+        try ctx.checkEqual(raw.dataLength, ctx.profile == "intel" ? 24 : 0, "data_len reported back for a 0-byte buffer")
         try ctx.checkEqual(Array(buf), [UInt8](repeating: 0, count: 8), "bytes written into a 0-length buffer")
     }
 
@@ -114,7 +114,7 @@ enum HWInfoCases {
         let bits = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
         defer { bits.deallocate() }
         try ctx.expectErrno(.notSupported, "GET_DIRTY_BITMAP on the auto HWPT") { () throws(IOMMUFDError) in
-            try rig.iommufd.fd.cfGetDirty(auto.rawValue, iova: 0x10_0000, length: 4096, pageSize: 4096, bitmap: UnsafeMutableRawPointer(bits))
+            try rig.iommufd.fd.raw.getDirtyBitmap(hwpt: auto.rawValue, iova: 0x10_0000, length: 4096, pageSize: 4096, bitmap: UnsafeMutableRawPointer(bits))
         }
         let empty = try ctx.step("another IOAS") { () throws(IOMMUFDError) in try rig.iommufd.allocIOAS() }
         let hwpt = try ctx.step("explicit HWPT on it") { () throws(IOMMUFDError) in try rig.iommufd.allocHWPT(device: edu.id, ioas: empty.id) }

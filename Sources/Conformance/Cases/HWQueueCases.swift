@@ -19,7 +19,7 @@ enum HWQueueCases {
     static func mapPages(_ ctx: CaseContext, _ rig: NestRig, _ pages: Range<Int>) throws {
         try ctx.step("IOAS_MAP pages \(pages) at MOCK_APERTURE_START") { () throws(IOMMUFDError) in
             for i in pages {
-                try rig.fd.cfMap(rig.ioas.rawValue, va: rig.buffer.at(i * Int(page)), length: page, iova: base + UInt64(i) * page)
+                try rig.fd.raw.map(ioas: rig.ioas.rawValue, userVA: rig.buffer.at(i * Int(page)), length: page, iova: base + UInt64(i) * page)
             }
         }
     }
@@ -88,18 +88,18 @@ enum HWQueueCases {
             try mapPages(ctx, rig, 0..<2)
             let q = try ctx.step("queue 0 on page 0") { () throws(IOMMUFDError) in try queue(rig, index: 0) }
             try ctx.expectErrno(.resourceBusy, "IOAS_UNMAP page 0") { () throws(IOMMUFDError) in
-                try rig.fd.cfUnmap(rig.ioas.rawValue, iova: base, length: page)
+                try rig.fd.raw.unmap(ioas: rig.ioas.rawValue, iova: base, length: page)
             }
             try ctx.expectErrno(.resourceBusy, "IOAS_UNMAP of everything") { () throws(IOMMUFDError) in
-                try rig.fd.cfUnmap(rig.ioas.rawValue, iova: 0, length: .max)
+                try rig.fd.raw.unmap(ioas: rig.ioas.rawValue, iova: 0, length: .max)
             }
             let unmapped = try ctx.expectOK("IOAS_UNMAP page 1") { () throws(IOMMUFDError) in
-                try rig.fd.cfUnmap(rig.ioas.rawValue, iova: base + page, length: page)
+                try rig.fd.raw.unmap(ioas: rig.ioas.rawValue, iova: base + page, length: page)
             }
             try ctx.checkEqual(unmapped, page, "bytes unmapped")
             try ctx.step("DESTROY the queue") { () throws(IOMMUFDError) in try rig.iommufd.destroy(q) }
             try ctx.expectOK("IOAS_UNMAP page 0 after DESTROY") { () throws(IOMMUFDError) in
-                try rig.fd.cfUnmap(rig.ioas.rawValue, iova: base, length: page)
+                try rig.fd.raw.unmap(ioas: rig.ioas.rawValue, iova: base, length: page)
             }
         },
         nestCase("hw-queue.close-unpins", "closing the iommufd with live HW queues destroys them and unpins their pages (MD_CHECK_REFS 0 after reopen)", since: "6.17") { ctx, rig in
@@ -109,7 +109,7 @@ enum HWQueueCases {
                 _ = try queue(rig, index: 1, iova: base + page / 2, length: page / 2)
             }
             try ctx.expectErrno(.resourceBusy, "IOAS_UNMAP while pinned") { () throws(IOMMUFDError) in
-                try rig.fd.cfUnmap(rig.ioas.rawValue, iova: base, length: page)
+                try rig.fd.raw.unmap(ioas: rig.ioas.rawValue, iova: base, length: page)
             }
         },
     ]

@@ -34,7 +34,7 @@ enum LibraryCases {
     static func kernelErrors(_ ctx: CaseContext) throws {
         let container = try VFIOContainer.openIOMMUFDCompat()
         try ctx.check(failed { try container.setIOMMU(.type1v2) }, "SET_IOMMU with no group succeeded")
-        try ctx.check(failed { try container.fd.destroyObject(0) }, "destroy id 0 succeeded")
+        try ctx.check(failed { try container.fd.raw.destroy(0) }, "destroy id 0 succeeded")
     }
 
     static func nonEduInit(_ ctx: CaseContext, _ cdev: String) throws {

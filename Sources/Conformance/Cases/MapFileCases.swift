@@ -162,7 +162,7 @@ enum MapFileCases {
             try ctx.check(ro >= 0, "reopening the memfd O_RDONLY failed: errno \(errno)")
             defer { close(ro) }
             let iova = try ctx.expectOK("MAP_FILE READABLE of an O_RDONLY fd of the memfd") { () throws(IOMMUFDError) in
-                try n.iommufd.fd.mapFileRaw(ioas: n.ioas.id.rawValue, file: ro, start: 0, length: UInt64(M.page),
+                try n.iommufd.fd.raw.mapFile(ioas: n.ioas.id.rawValue, file: ro, start: 0, length: UInt64(M.page),
                                             flags: M.read)
             }
             DMACases.memsetZero(anon)
@@ -204,7 +204,7 @@ extension MapFileCases {
             var written: [String] = []
             for (what, fd) in targets {
                 let mapped = ctx.observe { () throws(IOMMUFDError) in
-                    try n.iommufd.fd.mapFileRaw(ioas: n.ioas.id.rawValue, file: fd, start: 0, length: UInt64(M.page),
+                    try n.iommufd.fd.raw.mapFile(ioas: n.ioas.id.rawValue, file: fd, start: 0, length: UInt64(M.page),
                                                 iova: M.dst, flags: M.rwFixed)
                 }
                 guard mapped == "OK" else { continue }

@@ -21,7 +21,7 @@ extension MapFileCases {
             func row(_ errno: Errno, _ what: String, fd: Int32? = nil, start: UInt64 = 0, length: UInt64? = nil,
                      iova: UInt64 = M.src, flags: UInt32 = M.rwFixed, ioasID: UInt32? = nil) throws {
                 try ctx.expectErrno(errno, what) { () throws(IOMMUFDError) in
-                    try kfd.mapFileRaw(ioas: ioasID ?? ioas, file: fd ?? file.fd, start: start, length: length ?? pg,
+                    try kfd.raw.mapFile(ioas: ioasID ?? ioas, file: fd ?? file.fd, start: start, length: length ?? pg,
                                        iova: iova, flags: flags)
                 }
             }
@@ -69,7 +69,7 @@ extension MapFileCases {
             }
             // Overlaps.
             try ctx.expectOK("MAP_FILE page 0 at src") { () throws(IOMMUFDError) in
-                try kfd.mapFileRaw(ioas: ioas, file: file.fd, start: 0, length: pg, iova: M.src, flags: M.rwFixed)
+                try kfd.raw.mapFile(ioas: ioas, file: file.fd, start: 0, length: pg, iova: M.src, flags: M.rwFixed)
             }
             try row(.fileExists, "page 1 at the same IOVA (io_pagetable.c:201-202)", start: pg)
             try row(.fileExists, "two pages starting one page below (io_pagetable.c:201-202)", length: 2 * pg, iova: M.src - pg)
@@ -100,7 +100,7 @@ extension MapFileCases {
             defer { close(devNull) }
 
             try ctx.expectOK("MAP_FILE /dev/null, no domain") { () throws(IOMMUFDError) in
-                try ioas.fd.mapFileRaw(ioas: ioas.id.rawValue, file: devNull, start: 0, length: pg, iova: M.src, flags: M.rwFixed)
+                try ioas.fd.raw.mapFile(ioas: ioas.id.rawValue, file: devNull, start: 0, length: pg, iova: M.src, flags: M.rwFixed)
             }
             try ctx.expectErrno(.invalidArgument, "ATTACH with /dev/null mapped (pin at attach: mm/gup.c:3454)") {
                 () throws(IOMMUFDError) in try device.attach(ioas.id)
@@ -108,7 +108,7 @@ extension MapFileCases {
             try ctx.checkEqual(try ctx.expectOK("UNMAP all") { () throws(IOMMUFDError) in try ioas.unmapAll() }, pg,
                                "bytes unmapped (the /dev/null area)")
             try ctx.expectOK("MAP_FILE start 4096 length 8192 of an 8 KiB memfd, no domain") { () throws(IOMMUFDError) in
-                try ioas.fd.mapFileRaw(ioas: ioas.id.rawValue, file: file.fd, start: pg, length: 2 * pg, iova: M.src, flags: M.rwFixed)
+                try ioas.fd.raw.mapFile(ioas: ioas.id.rawValue, file: file.fd, start: pg, length: 2 * pg, iova: M.src, flags: M.rwFixed)
             }
             try ctx.expectErrno(.invalidArgument, "ATTACH with a past-EOF range mapped (mm/gup.c:3457)") {
                 () throws(IOMMUFDError) in try device.attach(ioas.id)
@@ -141,34 +141,34 @@ extension MapFileCases {
             let iommufd = try ctx.openIOMMUFD()
             let kfd = iommufd.fd
             let test = iommufd.testCommands
-            let ioas = try ctx.expectOK("IOAS_ALLOC") { () throws(IOMMUFDError) in try kfd.cfAllocIOAS() }
+            let ioas = try ctx.expectOK("IOAS_ALLOC") { () throws(IOMMUFDError) in try kfd.raw.allocIOAS() }
             let mock = try ctx.expectOK("MOCK_DOMAIN") { () throws(IOMMUFDError) in try test.mockDomain(IOASID(rawValue: ioas)) }
             let pg = UInt64(M.page)
             let file = try MemFile.memfd(size: 4 * M.page)
             let cpu = try file.view()
             for i in 0..<cpu.bytes.count { cpu.bytes[i] = UInt8(truncatingIfNeeded: i &* 7 &+ 3) }
             let iova = try ctx.expectOK("MAP_FILE page 0") { () throws(IOMMUFDError) in
-                try kfd.mapFileRaw(ioas: ioas, file: file.fd, start: 0, length: pg, flags: M.read | M.write)
+                try kfd.raw.mapFile(ioas: ioas, file: file.fd, start: 0, length: pg, flags: M.read | M.write)
             }
             try ctx.expectOK("MD_CHECK_MAP page 0 against the memfd's mmap") { () throws(IOMMUFDError) in
                 try test.checkMap(mock.hwptID, iova: iova, length: pg, userVA: cpu.va)
             }
             let odd = try ctx.expectOK("MAP_FILE start 2048 length 8192") { () throws(IOMMUFDError) in
-                try kfd.mapFileRaw(ioas: ioas, file: file.fd, start: pg / 2, length: 2 * pg, flags: M.read | M.write)
+                try kfd.raw.mapFile(ioas: ioas, file: file.fd, start: pg / 2, length: 2 * pg, flags: M.read | M.write)
             }
             try ctx.check(odd % pg == pg / 2, "kernel-chosen IOVA 0x\(String(odd, radix: 16)) does not keep start's page offset 0x800")
             try ctx.expectOK("MD_CHECK_MAP the 2 KiB-offset mapping") { () throws(IOMMUFDError) in
                 try test.checkMap(mock.hwptID, iova: odd, length: 2 * pg, userVA: cpu.va + pg / 2)
             }
             try ctx.expectErrno(.invalidArgument, "length one byte past EOF (mm/gup.c:3457)") { () throws(IOMMUFDError) in
-                try kfd.mapFileRaw(ioas: ioas, file: file.fd, start: 0, length: 4 * pg + 1, flags: M.read | M.write)
+                try kfd.raw.mapFile(ioas: ioas, file: file.fd, start: 0, length: 4 * pg + 1, flags: M.read | M.write)
             }
             let small = try MemFile.memfd(size: 2 * M.page)
             try ctx.check(ftruncate(small.fd, 0) == 0, "ftruncate to 0 failed: errno \(errno)")
             try ctx.expectErrno(.invalidArgument, "a memfd truncated to 0 (mm/gup.c:3457)") { () throws(IOMMUFDError) in
-                try kfd.mapFileRaw(ioas: ioas, file: small.fd, start: 0, length: 2 * pg, flags: M.read | M.write)
+                try kfd.raw.mapFile(ioas: ioas, file: small.fd, start: 0, length: 2 * pg, flags: M.read | M.write)
             }
-            try ctx.expectOK("UNMAP all") { () throws(IOMMUFDError) in try kfd.cfUnmap(ioas, iova: 0, length: .max) }
+            try ctx.expectOK("UNMAP all") { () throws(IOMMUFDError) in try kfd.raw.unmap(ioas: ioas, iova: 0, length: .max) }
             _ = consume iommufd
         }
     }

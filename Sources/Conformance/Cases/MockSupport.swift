@@ -1,6 +1,5 @@
 // Shared plumbing for the mock-domain, IOAS, fail-nth and privilege cases: the
-// 6.12 selftest constants, mmap'ed buffers, raw ioctl helpers that bypass the
-// library's client-side validation (so the KERNEL answers), and the fixtures with
+// 6.12 selftest constants, mmap'ed buffers, and the fixtures with
 // the selftest's teardown (close, reopen, MD_CHECK_REFS == 0 over the buffers).
 import CIOMMUFD
 import Glibc
@@ -76,174 +75,6 @@ func needBuffer(_ count: Int, hugetlb: Bool = false, align: Int = 0) throws -> M
     return b
 }
 
-// MARK: - Raw ioctls (no client-side validation)
-
-extension KernelFD {
-    func cfAllocIOAS() throws(IOMMUFDError) -> UInt32 {
-        var cmd = iommu_ioas_alloc()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_alloc>.size)
-        try perform(.ioasAlloc, &cmd)
-        return cmd.out_ioas_id
-    }
-
-    @discardableResult
-    func cfMap(_ ioas: UInt32, va: UInt64, length: UInt64, iova: UInt64? = nil,
-               flags: UInt32 = MS.rw) throws(IOMMUFDError) -> UInt64 {
-        var cmd = iommu_ioas_map()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_map>.size)
-        cmd.flags = flags | (iova == nil ? 0 : MS.fixed)
-        cmd.ioas_id = ioas
-        cmd.user_va = va
-        cmd.length = length
-        cmd.iova = iova ?? 0
-        try perform(.ioasMap, &cmd)
-        return cmd.iova
-    }
-
-    @discardableResult
-    func cfUnmap(_ ioas: UInt32, iova: UInt64, length: UInt64) throws(IOMMUFDError) -> UInt64 {
-        var cmd = iommu_ioas_unmap()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_unmap>.size)
-        cmd.ioas_id = ioas
-        cmd.iova = iova
-        cmd.length = length
-        try perform(.ioasUnmap, &cmd)
-        return cmd.length
-    }
-
-    @discardableResult
-    func cfCopy(dst: UInt32, src: UInt32, srcIOVA: UInt64, length: UInt64, dstIOVA: UInt64? = nil,
-                flags: UInt32 = MS.rw) throws(IOMMUFDError) -> UInt64 {
-        var cmd = iommu_ioas_copy()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_copy>.size)
-        cmd.flags = flags | (dstIOVA == nil ? 0 : MS.fixed)
-        cmd.dst_ioas_id = dst
-        cmd.src_ioas_id = src
-        cmd.length = length
-        cmd.dst_iova = dstIOVA ?? 0
-        cmd.src_iova = srcIOVA
-        try perform(.ioasCopy, &cmd)
-        return cmd.dst_iova
-    }
-
-    /// IOVA_RANGES with a fixed capacity. On EMSGSIZE the kernel still writes num_iovas;
-    /// the struct is returned through `out` either way.
-    func cfIOVARanges(_ ioas: UInt32, capacity: Int, out: inout iommu_ioas_iova_ranges,
-                      ranges: inout [iommu_iova_range]) throws(IOMMUFDError) {
-        out = iommu_ioas_iova_ranges()
-        out.size = UInt32(MemoryLayout<iommu_ioas_iova_ranges>.size)
-        out.ioas_id = ioas
-        out.num_iovas = UInt32(capacity)
-        let storage = [iommu_iova_range](repeating: iommu_iova_range(), count: max(capacity, 1))
-        var cmd = out
-        var result: Result<Void, IOMMUFDError> = .success(())
-        let got: [iommu_iova_range] = try withArrayBuffer(storage) { (buf) throws(IOMMUFDError) in
-            cmd.allowed_iovas = userPointer(buf.baseAddress)
-            do throws(IOMMUFDError) { try perform(.ioasIOVARanges, &cmd) } catch { result = .failure(error) }
-            return Array(buf)
-        }
-        out = cmd
-        ranges = got
-        try result.get()
-    }
-
-    func cfAllow(_ ioas: UInt32, _ ranges: [(UInt64, UInt64)]) throws(IOMMUFDError) {
-        let storage = ranges.map { iommu_iova_range(start: $0.0, last: $0.1) }
-        var cmd = iommu_ioas_allow_iovas()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_allow_iovas>.size)
-        cmd.ioas_id = ioas
-        cmd.num_iovas = UInt32(ranges.count)
-        try withArrayBuffer(storage) { (buf) throws(IOMMUFDError) in
-            cmd.allowed_iovas = ranges.isEmpty ? 0 : userPointer(buf.baseAddress)
-            try perform(.ioasAllowIOVAs, &cmd)
-        }
-    }
-
-    func cfHWPTAlloc(dev: UInt32, pt: UInt32, flags: UInt32 = 0, dataType: UInt32 = 0, data: [UInt8] = [],
-                     dataLen: UInt32? = nil, nullData: Bool = false, faultID: UInt32 = 0) throws(IOMMUFDError) -> UInt32 {
-        var cmd = iommu_hwpt_alloc()
-        cmd.size = UInt32(MemoryLayout<iommu_hwpt_alloc>.size)
-        cmd.flags = flags
-        cmd.dev_id = dev
-        cmd.pt_id = pt
-        cmd.data_type = dataType
-        cmd.data_len = dataLen ?? UInt32(data.count)
-        cmd.fault_id = faultID
-        try withArrayBuffer(data) { (buf) throws(IOMMUFDError) in
-            cmd.data_uptr = (nullData || data.isEmpty) ? 0 : userPointer(buf.baseAddress)
-            try perform(.hwptAlloc, &cmd)
-        }
-        return cmd.out_hwpt_id
-    }
-
-    func cfDestroy(_ id: UInt32) throws(IOMMUFDError) { try destroyObject(id) }
-
-    /// HWPT_INVALIDATE with raw fields. Returns entry_num as written back (also on failure, via `num`).
-    func cfInvalidate(_ hwpt: UInt32, dataType: UInt32, entryLen: UInt32, entries: [UInt8], num: inout UInt32,
-                      nullData: Bool = false) throws(IOMMUFDError) {
-        var cmd = iommu_hwpt_invalidate()
-        cmd.size = UInt32(MemoryLayout<iommu_hwpt_invalidate>.size)
-        cmd.hwpt_id = hwpt
-        cmd.data_type = dataType
-        cmd.entry_len = entryLen
-        cmd.entry_num = num
-        var result: Result<Void, IOMMUFDError> = .success(())
-        try withArrayBuffer(entries + [UInt8](repeating: 0, count: 64)) { (buf) throws(IOMMUFDError) in
-            cmd.data_uptr = nullData ? 0 : userPointer(buf.baseAddress)
-            do throws(IOMMUFDError) { try perform(.hwptInvalidate, &cmd) } catch { result = .failure(error) }
-        }
-        num = cmd.entry_num
-        try result.get()
-    }
-
-    func cfSetDirty(_ hwpt: UInt32, enable: Bool, flags: UInt32? = nil) throws(IOMMUFDError) {
-        var cmd = iommu_hwpt_set_dirty_tracking()
-        cmd.size = UInt32(MemoryLayout<iommu_hwpt_set_dirty_tracking>.size)
-        cmd.flags = flags ?? (enable ? UInt32(IOMMU_HWPT_DIRTY_TRACKING_ENABLE.rawValue) : 0)
-        cmd.hwpt_id = hwpt
-        try perform(.hwptSetDirtyTracking, &cmd)
-    }
-
-    /// GET_DIRTY_BITMAP into `bitmap` (caller-owned memory; may be unaligned).
-    func cfGetDirty(_ hwpt: UInt32, iova: UInt64, length: UInt64, pageSize: UInt64, flags: UInt32 = 0,
-                    bitmap: UnsafeMutableRawPointer?) throws(IOMMUFDError) {
-        var cmd = iommu_hwpt_get_dirty_bitmap()
-        cmd.size = UInt32(MemoryLayout<iommu_hwpt_get_dirty_bitmap>.size)
-        cmd.hwpt_id = hwpt
-        cmd.flags = flags
-        cmd.iova = iova
-        cmd.length = length
-        cmd.page_size = pageSize
-        cmd.data = userPointer(bitmap)
-        try perform(.hwptGetDirtyBitmap, &cmd)
-    }
-
-    /// GET_HW_INFO with raw fields; returns (type, data_len back, capabilities, max_pasid_log2).
-    func cfHWInfo(_ dev: UInt32, flags: UInt32 = 0, data: UnsafeMutableRawPointer?, dataLen: UInt32)
-        throws(IOMMUFDError) -> (type: UInt32, len: UInt32, caps: UInt64, pasid: UInt8) {
-        var cmd = iommu_hw_info()
-        cmd.size = UInt32(MemoryLayout<iommu_hw_info>.size)
-        cmd.flags = flags
-        cmd.dev_id = dev
-        cmd.data_len = dataLen
-        cmd.data_uptr = userPointer(data)
-        try perform(.getHWInfo, &cmd, argumentName: "dev_id")
-        return (cmd.out_data_type, cmd.data_len, cmd.out_capabilities, cmd.out_max_pasid_log2)
-    }
-
-    /// A raw IOMMU_TEST_CMD; the op-specific payload is filled by `fill`.
-    @discardableResult
-    func cfTest(_ op: Int, id: UInt32, _ fill: (inout iommu_test_cmd) -> Void = { _ in }) throws(IOMMUFDError) -> iommu_test_cmd {
-        var cmd = iommu_test_cmd()
-        cmd.size = UInt32(MemoryLayout<iommu_test_cmd>.size)
-        cmd.op = UInt32(op)
-        cmd.id = id
-        fill(&cmd)
-        try perform(.testCmd, &cmd)
-        return cmd
-    }
-}
-
 // MARK: - Fixtures
 
 extension CaseContext {
@@ -299,7 +130,7 @@ func withMockFixture(_ ctx: CaseContext, domains: Int, memoryLimit: UInt32 = MS.
     let fd = iommufd.fd
     let test = iommufd.testCommands
     let buffer = try needBuffer(MS.bufferSize, align: Int(MS.hugePage))
-    let ioas = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try fd.cfAllocIOAS() }
+    let ioas = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try fd.raw.allocIOAS() }
     try ctx.step("SET_TEMP_MEMORY_LIMIT \(memoryLimit)") { () throws(IOMMUFDError) in
         try test.setTempMemoryLimit(memoryLimit)
     }
@@ -338,7 +169,7 @@ func requireMockDevices(_ ctx: CaseContext) throws {
     do { f = try IOMMUFD.open() } catch { return }
     let fd = f.fd
     let result = outcome { () throws(IOMMUFDError) in
-        let ioas = try fd.cfAllocIOAS()
+        let ioas = try fd.raw.allocIOAS()
         _ = try TestCommands(fd: fd).mockDomain(IOASID(rawValue: ioas))
     }
     _ = consume f

@@ -104,24 +104,24 @@ enum NoIOMMUCases {
         guard let n = path.native else { throw CaseFailure("no native setup") }
         let buffer = try DMABuffer(size: Int(page))
         try ctx.expectOK("map") { () throws(IOMMUFDError) in try path.map(buffer, length: Int(page), iova: srcIOVA) }
-        let fd = n.iommufd.fd, ioas = n.ioas.id
+        let fd = n.iommufd.fd, ioas = n.ioas.id.rawValue
         try ctx.expectErrno(.invalidArgument, "length 0") { () throws(IOMMUFDError) in
-            try fd.noIOMMUGetPA(ioas: ioas, iova: srcIOVA, length: 0)
+            try fd.raw.noIOMMUGetPA(ioas: ioas, iova: srcIOVA, length: 0)
         }
         try ctx.expectErrno(.notSupported, "flags 1") { () throws(IOMMUFDError) in
-            try fd.noIOMMUGetPA(ioas: ioas, iova: srcIOVA, length: page, flags: 1)
+            try fd.raw.noIOMMUGetPA(ioas: ioas, iova: srcIOVA, length: page, flags: 1)
         }
         try ctx.expectErrno(.notSupported, "__reserved 1") { () throws(IOMMUFDError) in
-            try fd.noIOMMUGetPA(ioas: ioas, iova: srcIOVA, length: page, reserved: 1)
+            try fd.raw.noIOMMUGetPA(ioas: ioas, iova: srcIOVA, length: page, reserved: 1)
         }
         try ctx.expectErrno(.overflow, "iova ULONG_MAX") { () throws(IOMMUFDError) in
-            try fd.noIOMMUGetPA(ioas: ioas, iova: .max, length: page)
+            try fd.raw.noIOMMUGetPA(ioas: ioas, iova: .max, length: page)
         }
         try ctx.expectErrno(.noSuchFileOrDirectory, "unmapped IOVA") { () throws(IOMMUFDError) in
-            try fd.noIOMMUGetPA(ioas: ioas, iova: dstIOVA, length: page)
+            try fd.raw.noIOMMUGetPA(ioas: ioas, iova: dstIOVA, length: page)
         }
         try ctx.expectErrno(.noSuchFileOrDirectory, "unknown IOAS id") { () throws(IOMMUFDError) in
-            try fd.noIOMMUGetPA(ioas: IOASID(rawValue: 9999), iova: srcIOVA, length: page)
+            try fd.raw.noIOMMUGetPA(ioas: 9999, iova: srcIOVA, length: page)
         }
     }
 

@@ -132,19 +132,19 @@ enum VIOMMUCases {
             let v = rig.fixtureVIOMMU.rawValue, dev = rig.device.rawValue
             let data = NestRig.nestedData.bytes
             try ctx.expectErrno(.notSupported, "flags NEST_PARENT") { () throws(IOMMUFDError) in
-                try rig.fd.cfHWPTAlloc(dev: dev, pt: v, flags: HWPTCases.nestParent, dataType: selftestType, data: data)
+                try rig.fd.raw.allocHWPT(device: dev, pt: v, flags: HWPTCases.nestParent, dataType: selftestType, data: data)
             }
             try ctx.expectErrno(.notSupported, "flags DIRTY_TRACKING") { () throws(IOMMUFDError) in
-                try rig.fd.cfHWPTAlloc(dev: dev, pt: v, flags: HWPTCases.dirtyFlag, dataType: selftestType, data: data)
+                try rig.fd.raw.allocHWPT(device: dev, pt: v, flags: HWPTCases.dirtyFlag, dataType: selftestType, data: data)
             }
             try ctx.expectErrno(.notSupported, "data type NONE, no data") { () throws(IOMMUFDError) in
-                try rig.fd.cfHWPTAlloc(dev: dev, pt: v)
+                try rig.fd.raw.allocHWPT(device: dev, pt: v)
             }
             try ctx.expectErrno(.notSupported, "data type SELFTEST + 1") { () throws(IOMMUFDError) in
-                try rig.fd.cfHWPTAlloc(dev: dev, pt: v, dataType: selftestType + 1, data: data)
+                try rig.fd.raw.allocHWPT(device: dev, pt: v, dataType: selftestType + 1, data: data)
             }
             try ctx.expectErrno(.invalidArgument, "data_len 3") { () throws(IOMMUFDError) in
-                try rig.fd.cfHWPTAlloc(dev: dev, pt: v, dataType: selftestType, data: data, dataLen: 3)
+                try rig.fd.raw.allocHWPT(device: dev, pt: v, dataType: selftestType, data: data, dataLength: 3)
             }
         },
     ]
@@ -259,7 +259,7 @@ enum VIOMMUCases {
             for (what, entryLen, null) in [("NULL data_uptr", len, true), ("entry_len 0", 0, false), ("entry_len PAGE_SIZE + 1", UInt32(MS.page) + 1, false)] {
                 var num: UInt32 = 1
                 try ctx.expectErrno(.invalidArgument, what) { () throws(IOMMUFDError) in
-                    try rig.fd.cfInvalidate(rig.fixtureVIOMMU.rawValue, dataType: type, entryLen: entryLen, entries: one, num: &num, nullData: null)
+                    try rig.fd.raw.invalidate(hwpt: rig.fixtureVIOMMU.rawValue, dataType: type, entryLength: entryLen, entries: one, entryCount: &num, nullData: null)
                 }
                 try ctx.checkEqual(num, 0, "\(what): entry_num back")
             }
@@ -316,7 +316,7 @@ enum VIOMMUCases {
                                       ("id 0", 0, .noSuchFileOrDirectory)] {
                 var num: UInt32 = 1
                 try ctx.expectErrno(errno, "hwpt_id = \(what)") { () throws(IOMMUFDError) in
-                    try rig.fd.cfInvalidate(id, dataType: vtype, entryLen: UInt32(SelftestVIOMMUInvalidation.entryLength), entries: bytes, num: &num)
+                    try rig.fd.raw.invalidate(hwpt: id, dataType: vtype, entryLength: UInt32(SelftestVIOMMUInvalidation.entryLength), entries: bytes, entryCount: &num)
                 }
             }
             try ctx.expectOK("IOTLB invalidation of the nested HWPT, iotlb 2") { () throws(IOMMUFDError) in
