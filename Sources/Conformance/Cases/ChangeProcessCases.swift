@@ -38,39 +38,39 @@ enum ChangeProcessCases {
             let iommufd = try ctx.openIOMMUFD()
             let kfd = iommufd.fd
             let pg = UInt64(M.page)
-            try ctx.expectOK("CHANGE_PROCESS with no objects") { () throws(IOMMUFDError) in try iommufd.changeProcess() }
-            try ctx.expectErrno(.notSupported, "__reserved = 1 (ioas.c:568-569)") { () throws(IOMMUFDError) in
+            try ctx.expectOK("CHANGE_PROCESS with no objects") { try iommufd.changeProcess() }
+            try ctx.expectErrno(.notSupported, "__reserved = 1 (ioas.c:568-569)") {
                 try kfd.raw.changeProcess(reserved: 1)
             }
-            let a = try ctx.expectOK("IOAS_ALLOC A") { () throws(IOMMUFDError) in try iommufd.allocIOAS() }
-            let b = try ctx.expectOK("IOAS_ALLOC B") { () throws(IOMMUFDError) in try iommufd.allocIOAS() }
+            let a = try ctx.expectOK("IOAS_ALLOC A") { try iommufd.allocIOAS() }
+            let b = try ctx.expectOK("IOAS_ALLOC B") { try iommufd.allocIOAS() }
             let file = try MemFile.memfd(size: 2 * M.page)
             let view = try file.view()
             let anon = try DMABuffer(size: M.page)
-            try ctx.expectOK("MAP_FILE into A") { () throws(IOMMUFDError) in
+            try ctx.expectOK("MAP_FILE into A") {
                 try a.mapFile(file.descriptor, start: 0, length: 2 * pg, at: M.src)
             }
-            try ctx.expectOK("CHANGE_PROCESS with only a file mapping") { () throws(IOMMUFDError) in try iommufd.changeProcess() }
-            try ctx.expectOK("MAP anon memory by VA into B") { () throws(IOMMUFDError) in
+            try ctx.expectOK("CHANGE_PROCESS with only a file mapping") { try iommufd.changeProcess() }
+            try ctx.expectOK("MAP anon memory by VA into B") {
                 try b.map(anon.slice(0, M.page), at: M.src)
             }
             try ctx.expectErrno(.invalidArgument, "CHANGE_PROCESS with a VA mapping in another IOAS (ioas.c:578-581)") {
-                () throws(IOMMUFDError) in try iommufd.changeProcess()
+                try iommufd.changeProcess()
             }
-            try ctx.expectOK("UNMAP B") { () throws(IOMMUFDError) in try b.unmapAll() }
-            try ctx.expectOK("MAP the memfd's own mmap by VA into B") { () throws(IOMMUFDError) in
+            try ctx.expectOK("UNMAP B") { try b.unmapAll() }
+            try ctx.expectOK("MAP the memfd's own mmap by VA into B") {
                 try b.map(UnsafeMutableRawBufferPointer(rebasing: view.bytes[0..<M.page]), at: M.src)
             }
             try ctx.expectErrno(.invalidArgument, "CHANGE_PROCESS with a VA mapping of memfd memory (the area type counts, not the backing)") {
-                () throws(IOMMUFDError) in try iommufd.changeProcess()
+                try iommufd.changeProcess()
             }
-            try ctx.expectOK("UNMAP B") { () throws(IOMMUFDError) in try b.unmapAll() }
-            try ctx.expectOK("CHANGE_PROCESS once B is empty") { () throws(IOMMUFDError) in try iommufd.changeProcess() }
-            try ctx.expectOK("IOAS_COPY A's file mapping into B") { () throws(IOMMUFDError) in
+            try ctx.expectOK("UNMAP B") { try b.unmapAll() }
+            try ctx.expectOK("CHANGE_PROCESS once B is empty") { try iommufd.changeProcess() }
+            try ctx.expectOK("IOAS_COPY A's file mapping into B") {
                 try b.copy(from: a.id, sourceIOVA: M.src, length: 2 * pg, to: M.dst)
             }
             try ctx.expectOK("CHANGE_PROCESS with a COPY of a file mapping (same file-backed pages)") {
-                () throws(IOMMUFDError) in try iommufd.changeProcess()
+                try iommufd.changeProcess()
             }
         }
     }
@@ -83,7 +83,7 @@ enum ChangeProcessCases {
                                rule: "after fork, CHANGE_PROCESS in the child moves the MAP_FILE pins from the parent's VmPin\(process ? " and VmLck" : "") to the child's; DMA still lands, from the child and after it exits",
                                since: "6.14", requires: [.iommufd, .eduDevice, .root], mode: process ? "process" : "user") { ctx in
             let path = try M.nativePath(ctx) { f in
-                try ctx.expectOK("RLIMIT_MODE \(process ? 1 : 0)") { () throws(IOMMUFDError) in try f.setRlimitMode(mode) }
+                try ctx.expectOK("RLIMIT_MODE \(process ? 1 : 0)") { try f.setRlimitMode(mode) }
             }
             guard let n = path.native else { throw CaseFailure("native DMAPath without iommufd objects") }
             let file = try MemFile.memfd(size: 2 * M.page)
@@ -94,15 +94,15 @@ enum ChangeProcessCases {
             defer { _ = seteuid(0) }
             let pin0 = ProcStatus.vmPin(), lck0 = ProcStatus.vmLck()
             try ctx.check(pin0 >= 0 && lck0 >= 0, "no VmPin/VmLck in /proc/self/status")
-            try ctx.expectOK("MAP_FILE page 0 at src (pinned now: a domain is attached)") { () throws(IOMMUFDError) in
+            try ctx.expectOK("MAP_FILE page 0 at src (pinned now: a domain is attached)") {
                 try n.ioas.mapFile(file.descriptor, start: 0, length: pg, at: M.src)
             }
-            try ctx.expectOK("MAP_FILE page 1 at dst") { () throws(IOMMUFDError) in
+            try ctx.expectOK("MAP_FILE page 1 at dst") {
                 try n.ioas.mapFile(file.descriptor, start: pg, length: pg, at: M.dst)
             }
             try ctx.checkEqual(ProcStatus.vmPin() - pin0, kB, "parent VmPin growth (kB) after pinning 2 pages")
             try ctx.checkEqual(ProcStatus.vmLck() - lck0, process ? kB : 0, "parent VmLck growth (kB)")
-            try ctx.expectOK("CHANGE_PROCESS in the process that already owns the pins") { () throws(IOMMUFDError) in
+            try ctx.expectOK("CHANGE_PROCESS in the process that already owns the pins") {
                 try n.iommufd.changeProcess()
             }
             try ctx.checkEqual(ProcStatus.vmPin() - pin0, kB, "parent VmPin growth after moving to itself")
@@ -110,11 +110,11 @@ enum ChangeProcessCases {
             let parent = getpid()
             let child = inChild { () -> String in
                 var out = "pPin0=\(ProcStatus.vmPin(parent)) cPin0=\(ProcStatus.vmPin()) cLck0=\(ProcStatus.vmLck())"
-                out += " cp=" + outcome { () throws(IOMMUFDError) in try n.iommufd.changeProcess() }
+                out += " cp=" + outcome { try n.iommufd.changeProcess() }
                 out += " pPin1=\(ProcStatus.vmPin(parent)) pLck1=\(ProcStatus.vmLck(parent))"
                 out += " cPin1=\(ProcStatus.vmPin()) cLck1=\(ProcStatus.vmLck())"
                 Pattern.fill(cpu.bytes, seed: 71, length: M.length)
-                out += " dma=" + outcome { () throws(IOMMUFDError) in try path.roundTrip(from: M.src, to: M.dst, length: M.length) }
+                out += " dma=" + outcome { try path.roundTrip(from: M.src, to: M.dst, length: M.length) }
                 out += " landed=\(Pattern.matches(cpu.bytes, at: M.page, seed: 71, length: M.length) ? 1 : 0)"
                 return out
             }
@@ -139,7 +139,7 @@ enum ChangeProcessCases {
             let second = try file.view()
             try ctx.check(Pattern.matches(second.bytes, at: M.page, seed: 72, length: M.length),
                           "DMA after the accounting owner exited did not land in memfd page 1")
-            try ctx.checkEqual(try ctx.expectOK("UNMAP all") { () throws(IOMMUFDError) in try n.ioas.unmapAll() },
+            try ctx.checkEqual(try ctx.expectOK("UNMAP all") { try n.ioas.unmapAll() },
                                2 * pg, "bytes unmapped")
             try ctx.checkEqual(ProcStatus.vmPin() - pin0, 0, "parent VmPin growth after UNMAP (uncharged from the child)")
             try ctx.checkEqual(ProcStatus.vmLck() - lck0, 0, "parent VmLck growth after UNMAP")
@@ -163,15 +163,15 @@ enum ChangeProcessCases {
             let pg = UInt64(M.page)
             let kB = Int64(2 * M.page / 1024)
             let pin0 = ProcStatus.vmPin()
-            try ctx.expectOK("MAP_FILE 2 pages as root (pinned now, ACCOUNT_NONE)") { () throws(IOMMUFDError) in
+            try ctx.expectOK("MAP_FILE 2 pages as root (pinned now, ACCOUNT_NONE)") {
                 try n.ioas.mapFile(file.descriptor, start: 0, length: 2 * pg, at: M.src)
             }
             try ctx.checkEqual(ProcStatus.vmPin() - pin0, kB, "parent VmPin growth (kB): counted even without a charge")
             let parent = getpid()
             let child = inChild { () -> String in
-                var out = "cp=" + outcome { () throws(IOMMUFDError) in try n.iommufd.changeProcess() }
+                var out = "cp=" + outcome { try n.iommufd.changeProcess() }
                 out += " pPin1=\(ProcStatus.vmPin(parent)) cPin1=\(ProcStatus.vmPin())"
-                out += " unmap=" + outcome { () throws(IOMMUFDError) in try n.ioas.unmapAll() }
+                out += " unmap=" + outcome { try n.ioas.unmapAll() }
                 out += " pPin2=\(ProcStatus.vmPin(parent)) cPin2=\(ProcStatus.vmPin())"
                 return out
             }

@@ -38,14 +38,14 @@ enum DirtyTrackingCases {
         let npte = ctx.byKernel(1, from: .after612, 4096 / Int(ps)), pteset = 2 * npte
         var words = [UInt64](repeating: 0, count: (nbits + 63) / 64)
         for i in stride(from: 0, to: nbits, by: pteset) { words[i / 64] |= 1 << UInt64(i % 64) }
-        let n = try ctx.step("\(what): IOMMU_TEST_OP_DIRTY") { () throws(IOMMUFDError) in
+        let n = try ctx.step("\(what): IOMMU_TEST_OP_DIRTY") {
             try fx.test.dirty(HWPTID(rawValue: hwpt), iova: MS.apertureStart, length: UInt64(length), pageSize: ps, bitmap: words)
         }
         try ctx.checkEqual(Int(n), max(nbits / pteset, 1), "\(what): pages marked dirty")
         let bytes = (nbits + 7) / 8
         for pass in 0..<2 {
             memset(bitmap, 0, bytes)
-            try ctx.step("\(what): GET_DIRTY_BITMAP #\(pass + 1)") { () throws(IOMMUFDError) in
+            try ctx.step("\(what): GET_DIRTY_BITMAP #\(pass + 1)") {
                 try fx.fd.raw.getDirtyBitmap(hwpt: hwpt, iova: MS.apertureStart, length: UInt64(length), pageSize: ps, flags: flags, bitmap: bitmap)
             }
             var wrong: [Int] = []
@@ -58,59 +58,59 @@ enum DirtyTrackingCases {
     }
 
     static func getDirty(_ ctx: CaseContext, _ fx: Fx, _ buf: MBuf, flags: UInt32) throws {
-        let ioas = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try fx.fd.raw.allocIOAS() }
+        let ioas = try ctx.step("IOAS_ALLOC") { try fx.fd.raw.allocIOAS() }
         if ctx.kernel >= .after612 {
             // The generic-page-table mock may map aligned runs with larger PTEs; like the
             // 7.3 selftest fixture (iommufd.c:2177-2184), map in PAGE_SIZE units.
-            try ctx.step("HUGE_PAGES off") { () throws(IOMMUFDError) in
+            try ctx.step("HUGE_PAGES off") {
                 try fx.fd.raw.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), object: ioas, set: 0)
             }
         }
-        try ctx.step("map buffer") { () throws(IOMMUFDError) in try fx.fd.raw.map(ioas: ioas, userVA: buf.va, length: UInt64(buf.count), iova: MS.apertureStart) }
-        let hwpt = try ctx.step("alloc DIRTY_TRACKING") { () throws(IOMMUFDError) in
+        try ctx.step("map buffer") { try fx.fd.raw.map(ioas: ioas, userVA: buf.va, length: UInt64(buf.count), iova: MS.apertureStart) }
+        let hwpt = try ctx.step("alloc DIRTY_TRACKING") {
             try fx.fd.raw.allocHWPT(device: fx.device, pt: ioas, flags: HWPTCases.dirtyFlag)
         }
-        try ctx.step("enable") { () throws(IOMMUFDError) in try fx.fd.raw.setDirtyTracking(hwpt: hwpt, flags: 1) }
+        try ctx.step("enable") { try fx.fd.raw.setDirtyTracking(hwpt: hwpt, flags: 1) }
         let bm = try needBuffer(((buf.count / Int(MS.mockPage)) + 7) / 8 + 2 * Int(MS.page) + 0x1000)
         try mockDirtyBitmaps(ctx, fx, hwpt: hwpt, length: buf.count, bitmap: bm.base, flags: flags, what: "aligned")
         try mockDirtyBitmaps(ctx, fx, hwpt: hwpt, length: buf.count, bitmap: bm.base + Int(MS.mockPage), flags: flags, what: "page-unaligned")
         try mockDirtyBitmaps(ctx, fx, hwpt: hwpt, length: buf.count, bitmap: bm.base + 0xff1, flags: flags, what: "u64-unaligned")
-        try ctx.step("destroy hwpt") { () throws(IOMMUFDError) in try fx.fd.raw.destroy(hwpt) }
+        try ctx.step("destroy hwpt") { try fx.fd.raw.destroy(hwpt) }
     }
 
     static var all: [ConformanceCase] {
         var out: [ConformanceCase] = []
         out += dt("enforce-dirty", "a NO_DIRTY device cannot join a dirty-tracking HWPT (EINVAL) nor allocate one (EOPNOTSUPP)") { ctx, fx, _ in
-            let hwpt = try ctx.step("alloc DIRTY_TRACKING") { () throws(IOMMUFDError) in try fx.fd.raw.allocHWPT(device: fx.device, pt: fx.ioas, flags: HWPTCases.dirtyFlag) }
-            let md = try ctx.step("MOCK_DOMAIN on it") { () throws(IOMMUFDError) in try fx.test.mockDomain(HWPTID(rawValue: hwpt)) }
-            try ctx.expectErrno(.invalidArgument, "NO_DIRTY device on it") { () throws(IOMMUFDError) in try fx.test.mockDomain(HWPTID(rawValue: hwpt), flags: .noDirty) }
-            try ctx.step("destroy device, hwpt") { () throws(IOMMUFDError) in
+            let hwpt = try ctx.step("alloc DIRTY_TRACKING") { try fx.fd.raw.allocHWPT(device: fx.device, pt: fx.ioas, flags: HWPTCases.dirtyFlag) }
+            let md = try ctx.step("MOCK_DOMAIN on it") { try fx.test.mockDomain(HWPTID(rawValue: hwpt)) }
+            try ctx.expectErrno(.invalidArgument, "NO_DIRTY device on it") { try fx.test.mockDomain(HWPTID(rawValue: hwpt), flags: .noDirty) }
+            try ctx.step("destroy device, hwpt") {
                 try fx.fd.raw.destroy(md.stdevID.rawValue)
                 try fx.fd.raw.destroy(hwpt)
             }
-            let ioas2 = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try fx.fd.raw.allocIOAS() }
-            let nd = try ctx.step("NO_DIRTY device") { () throws(IOMMUFDError) in try fx.test.mockDomain(IOASID(rawValue: ioas2), flags: .noDirty) }
-            try ctx.expectErrno(.notSupported, "alloc DIRTY_TRACKING for it") { () throws(IOMMUFDError) in
+            let ioas2 = try ctx.step("IOAS_ALLOC") { try fx.fd.raw.allocIOAS() }
+            let nd = try ctx.step("NO_DIRTY device") { try fx.test.mockDomain(IOASID(rawValue: ioas2), flags: .noDirty) }
+            try ctx.expectErrno(.notSupported, "alloc DIRTY_TRACKING for it") {
                 try fx.fd.raw.allocHWPT(device: nd.deviceID.rawValue, pt: ioas2, flags: HWPTCases.dirtyFlag)
             }
-            try ctx.step("destroy NO_DIRTY device") { () throws(IOMMUFDError) in try fx.fd.raw.destroy(nd.stdevID.rawValue) }
+            try ctx.step("destroy NO_DIRTY device") { try fx.fd.raw.destroy(nd.stdevID.rawValue) }
         }
         out += dt("set-dirty-tracking", "SET_DIRTY_TRACKING on and off on a dirty-capable HWPT with a device attached") { ctx, fx, _ in
-            let hwpt = try ctx.step("alloc DIRTY_TRACKING") { () throws(IOMMUFDError) in try fx.fd.raw.allocHWPT(device: fx.device, pt: fx.ioas, flags: HWPTCases.dirtyFlag) }
-            let md = try ctx.step("MOCK_DOMAIN on it") { () throws(IOMMUFDError) in try fx.test.mockDomain(HWPTID(rawValue: hwpt)) }
-            try ctx.step("enable") { () throws(IOMMUFDError) in try fx.fd.raw.setDirtyTracking(hwpt: hwpt, flags: 1) }
-            try ctx.step("disable") { () throws(IOMMUFDError) in try fx.fd.raw.setDirtyTracking(hwpt: hwpt, flags: 0) }
-            try ctx.step("destroy") { () throws(IOMMUFDError) in
+            let hwpt = try ctx.step("alloc DIRTY_TRACKING") { try fx.fd.raw.allocHWPT(device: fx.device, pt: fx.ioas, flags: HWPTCases.dirtyFlag) }
+            let md = try ctx.step("MOCK_DOMAIN on it") { try fx.test.mockDomain(HWPTID(rawValue: hwpt)) }
+            try ctx.step("enable") { try fx.fd.raw.setDirtyTracking(hwpt: hwpt, flags: 1) }
+            try ctx.step("disable") { try fx.fd.raw.setDirtyTracking(hwpt: hwpt, flags: 0) }
+            try ctx.step("destroy") {
                 try fx.fd.raw.destroy(md.stdevID.rawValue)
                 try fx.fd.raw.destroy(hwpt)
             }
         }
         out += dt("device-dirty-capability", "GET_HW_INFO reports IOMMU_HW_CAP_DIRTY_TRACKING for the mock device") { ctx, fx, _ in
-            let hwpt = try ctx.step("alloc") { () throws(IOMMUFDError) in try fx.fd.raw.allocHWPT(device: fx.device, pt: fx.ioas) }
-            let md = try ctx.step("MOCK_DOMAIN on it") { () throws(IOMMUFDError) in try fx.test.mockDomain(HWPTID(rawValue: hwpt)) }
-            let info = try ctx.step("GET_HW_INFO") { () throws(IOMMUFDError) in try fx.fd.raw.hwInfo(device: fx.device, data: nil, dataLength: 0) }
+            let hwpt = try ctx.step("alloc") { try fx.fd.raw.allocHWPT(device: fx.device, pt: fx.ioas) }
+            let md = try ctx.step("MOCK_DOMAIN on it") { try fx.test.mockDomain(HWPTID(rawValue: hwpt)) }
+            let info = try ctx.step("GET_HW_INFO") { try fx.fd.raw.hwInfo(device: fx.device, data: nil, dataLength: 0) }
             try ctx.check(info.capabilities & UInt64(IOMMU_HW_CAP_DIRTY_TRACKING.rawValue) != 0, "DIRTY_TRACKING not reported")
-            try ctx.step("destroy") { () throws(IOMMUFDError) in
+            try ctx.step("destroy") {
                 try fx.fd.raw.destroy(md.stdevID.rawValue)
                 try fx.fd.raw.destroy(hwpt)
             }
@@ -137,11 +137,11 @@ enum CompatMockCases {
             ConformanceCase("mock.compat.\(name)", rule: rule,
                             requires: hugetlb ? [.iommufd, .testModule, .hugetlb] : [.iommufd, .testModule], mode: v.rawValue) { ctx in
                 try withMockFixture(ctx, domains: 1) { fx in
-                    try ctx.step("VFIO_IOAS SET") { () throws(IOMMUFDError) in
+                    try ctx.step("VFIO_IOAS SET") {
                         try fx.fd.raw.vfioIOAS(op: UInt16(IOMMU_VFIO_IOAS_SET.rawValue), ioas: fx.ioas)
                     }
                     let container = VFIOContainer(adopting: dup(fx.fd.rawValue ?? -1), kind: .iommufdCompat)
-                    try ctx.step("VFIO_SET_IOMMU \(v.ext)") { () throws(IOMMUFDError) in try container.setIOMMU(v.ext) }
+                    try ctx.step("VFIO_SET_IOMMU \(v.ext)") { try container.setIOMMU(v.ext) }
                     try body(ctx, fx, container, v)
                 }
             }
@@ -151,10 +151,10 @@ enum CompatMockCases {
     static var all: [ConformanceCase] {
         var out: [ConformanceCase] = []
         out += cm("simple-close", "the compat container over a mock domain closes cleanly") { ctx, _, c, _ in
-            try ctx.checkEqual(try ctx.step("GET_API_VERSION") { () throws(IOMMUFDError) in try c.apiVersion() }, 0, "VFIO_API_VERSION")
+            try ctx.checkEqual(try ctx.step("GET_API_VERSION") { try c.apiVersion() }, 0, "VFIO_API_VERSION")
         }
         out += cm("option-huge-pages", "SET_IOMMU(TYPE1) turns the compat IOAS's huge pages off; TYPE1v2 leaves them on") { ctx, fx, _, v in
-            let got = try ctx.step("HUGE_PAGES get") { () throws(IOMMUFDError) in try fx.fd.raw.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), object: fx.ioas) }
+            let got = try ctx.step("HUGE_PAGES get") { try fx.fd.raw.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), object: fx.ioas) }
             try ctx.checkEqual(got, v == .v1 ? 0 : 1, "huge pages")
         }
         out += cm("get-info", "VFIO_IOMMU_GET_INFO: pre-cap argsz, cap-chain size, and every argsz up to it never overflow and give a sane chain") { ctx, fx, c, _ in
@@ -164,7 +164,7 @@ enum CompatMockCases {
                 memset(buf.base, 0xAA, total)
                 memset(buf.base, 0, min(argsz, MemoryLayout<vfio_iommu_type1_info>.size))
                 let raw = UnsafeMutableRawBufferPointer(start: buf.base, count: total)
-                try ctx.step("GET_INFO argsz \(argsz)") { () throws(IOMMUFDError) in try c.iommuInfoRaw(argsz: UInt32(argsz), into: raw) }
+                try ctx.step("GET_INFO argsz \(argsz)") { try c.iommuInfoRaw(argsz: UInt32(argsz), into: raw) }
                 let used = max(argsz, 4)
                 var clean = true
                 for i in used..<total where buf.base.load(fromByteOffset: i, as: UInt8.self) != 0xAA { clean = false; break }
@@ -212,38 +212,38 @@ enum CompatMockCases {
         }
         out += cm("map", "compat MAP_DMA/UNMAP_DMA: map/unmap, unmap of empty succeeds, UNMAP_FLAG_ALL needs iova=size=0, page-by-page unmap") { ctx, fx, c, _ in
             let size = UInt64(fx.buffer.count), va = fx.buffer.va, a = MS.apertureStart
-            try ctx.step("map") { () throws(IOMMUFDError) in try c.mapDMA(vaddr: va, iova: a, size: size) }
-            try ctx.checkEqual(try ctx.step("unmap") { () throws(IOMMUFDError) in try c.unmapDMA(iova: a, size: size) }, size, "unmapped")
-            try ctx.checkEqual(try ctx.step("unmap empty") { () throws(IOMMUFDError) in try c.unmapDMA(iova: a, size: size) }, 0, "unmapped when empty")
-            try ctx.step("map again") { () throws(IOMMUFDError) in try c.mapDMA(vaddr: va, iova: a, size: size) }
-            try ctx.expectErrno(.invalidArgument, "UNMAP_FLAG_ALL with iova/size") { () throws(IOMMUFDError) in
+            try ctx.step("map") { try c.mapDMA(vaddr: va, iova: a, size: size) }
+            try ctx.checkEqual(try ctx.step("unmap") { try c.unmapDMA(iova: a, size: size) }, size, "unmapped")
+            try ctx.checkEqual(try ctx.step("unmap empty") { try c.unmapDMA(iova: a, size: size) }, 0, "unmapped when empty")
+            try ctx.step("map again") { try c.mapDMA(vaddr: va, iova: a, size: size) }
+            try ctx.expectErrno(.invalidArgument, "UNMAP_FLAG_ALL with iova/size") {
                 try c.unmapDMARaw(iova: a, size: size, flags: UInt32(VFIO_DMA_UNMAP_FLAG_ALL))
             }
-            try ctx.checkEqual(try ctx.step("UNMAP_FLAG_ALL") { () throws(IOMMUFDError) in try c.unmapAll() }, size, "unmapped by ALL")
+            try ctx.checkEqual(try ctx.step("UNMAP_FLAG_ALL") { try c.unmapAll() }, size, "unmapped by ALL")
             let pages = Int(size / MS.page)
             var iovas: [UInt64] = []
             for i in 0..<pages {
                 let iova = a + UInt64(i) * MS.page
                 iovas.append(iova)
-                try ctx.step("map page \(i)") { () throws(IOMMUFDError) in try c.mapDMA(vaddr: va + UInt64(i) * MS.page, iova: iova, size: MS.page) }
+                try ctx.step("map page \(i)") { try c.mapDMA(vaddr: va + UInt64(i) * MS.page, iova: iova, size: MS.page) }
             }
             iovas.shuffle()
             for iova in iovas {
-                try ctx.step("unmap page 0x\(String(iova, radix: 16))") { () throws(IOMMUFDError) in try c.unmapDMA(iova: iova, size: MS.page) }
+                try ctx.step("unmap page 0x\(String(iova, radix: 16))") { try c.unmapDMA(iova: iova, size: MS.page) }
             }
         }
         out += cm("huge-map", "a 4 MiB hugetlb map cut in 16 pieces: TYPE1 may unmap each piece, TYPE1v2 gets ENOENT", hugetlb: true) { ctx, fx, c, v in
             let size = Int(2 * MS.hugePage)
             let buf = try needBuffer(size, hugetlb: true)
-            try ctx.step("map") { () throws(IOMMUFDError) in try c.mapDMA(vaddr: buf.va, iova: MS.apertureStart, size: UInt64(size)) }
+            try ctx.step("map") { try c.mapDMA(vaddr: buf.va, iova: MS.apertureStart, size: UInt64(size)) }
             let piece = UInt64(size / 16)
             var iovas = (0..<16).map { MS.apertureStart + UInt64($0) * piece }
             iovas.shuffle()
             for iova in iovas {
                 if v == .v1 {
-                    try ctx.step("unmap piece 0x\(String(iova, radix: 16))") { () throws(IOMMUFDError) in try c.unmapDMA(iova: iova, size: piece) }
+                    try ctx.step("unmap piece 0x\(String(iova, radix: 16))") { try c.unmapDMA(iova: iova, size: piece) }
                 } else {
-                    try ctx.expectErrno(.noSuchFileOrDirectory, "unmap piece 0x\(String(iova, radix: 16))") { () throws(IOMMUFDError) in
+                    try ctx.expectErrno(.noSuchFileOrDirectory, "unmap piece 0x\(String(iova, radix: 16))") {
                         try c.unmapDMA(iova: iova, size: piece)
                     }
                 }

@@ -39,15 +39,19 @@ public final class CaseContext {
         kernel < version ? old : new
     }
 
+    // The bodies below are untyped (`() throws -> T`) so case closures need no
+    // `throws(IOMMUFDError)` annotation: Swift 6 infers `any Error` for a closure's throws.
+    // An IOMMUFDError is judged; any other error (CaseFailure, CaseSkip) passes through.
+
     /// Runs `body`, which must succeed; returns its value.
     @discardableResult
-    public func expectOK<T: ~Copyable>(_ what: String, _ body: () throws(IOMMUFDError) -> T) throws -> T {
+    public func expectOK<T: ~Copyable>(_ what: String, _ body: () throws -> T) throws -> T {
         assertions += 1
         do {
             let value = try body()
             trail.append("\(what): OK")
             return value
-        } catch {
+        } catch let error as IOMMUFDError {
             trail.append("\(what): \(IOMMUFDError.symbol(error.errno))")
             throw CaseFailure("\(what): expected success, got \(error)")
         }
@@ -55,10 +59,10 @@ public final class CaseContext {
 
     /// Runs `body`, which must fail with `errno` from the kernel.
     public func expectErrno<T: ~Copyable>(_ errno: Errno, _ what: String,
-                                          _ body: () throws(IOMMUFDError) -> T) throws {
+                                          _ body: () throws -> T) throws {
         assertions += 1
         let result: Result<T, IOMMUFDError>
-        do { result = .success(try body()) } catch { result = .failure(error) }
+        do { result = .success(try body()) } catch let error as IOMMUFDError { result = .failure(error) }
         switch consume result {
         case .success:
             trail.append("\(what): OK")
@@ -75,15 +79,17 @@ public final class CaseContext {
     }
 
     /// Runs `body`: it must succeed when `errno` is nil, and fail with that errno from the kernel otherwise.
-    public func expect<T: ~Copyable>(_ errno: Errno?, _ what: String, _ body: () throws(IOMMUFDError) -> T) throws {
+    public func expect<T: ~Copyable>(_ errno: Errno?, _ what: String, _ body: () throws -> T) throws {
         if let errno { try expectErrno(errno, what, body) } else { _ = try expectOK(what, body) }
     }
 
     /// Runs `body` and returns the errno symbol it failed with, or "OK" (for differential cases).
-    public func observe<T: ~Copyable>(_ body: () throws(IOMMUFDError) -> T) -> String {
+    public func observe<T: ~Copyable>(_ body: () throws -> T) -> String {
         assertions += 1
         let seen: String
-        do { _ = try body(); seen = "OK" } catch { seen = IOMMUFDError.symbol(error.errno) }
+        do { _ = try body(); seen = "OK" } catch let error as IOMMUFDError {
+            seen = IOMMUFDError.symbol(error.errno)
+        } catch { seen = "not an ioctl error: \(error)" }
         trail.append("observed: \(seen)")
         return seen
     }
