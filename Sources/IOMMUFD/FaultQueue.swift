@@ -69,7 +69,7 @@ public struct PageFault: Sendable, Hashable {
     }
 
     public let flags: UInt32
-    public let device: DeviceID
+    public let device: IOMMUFDDeviceID
     /// Nil unless `IOMMU_PGFAULT_FLAGS_PASID_VALID`.
     public let pasid: UInt32?
     public let groupID: UInt32
@@ -83,7 +83,7 @@ public struct PageFault: Sendable, Hashable {
 
     init(_ raw: iommu_hwpt_pgfault) {
         flags = raw.flags
-        device = DeviceID(rawValue: raw.dev_id)
+        device = IOMMUFDDeviceID(rawValue: raw.dev_id)
         pasid = raw.flags & UInt32(IOMMU_PGFAULT_FLAGS_PASID_VALID.rawValue) != 0 ? raw.pasid : nil
         groupID = raw.grpid
         permissions = Permissions(rawValue: raw.perm)

@@ -283,7 +283,7 @@ public struct SMMUv3Info: Sendable, Hashable {
 extension IOMMUFD {
     /// IOMMU_GET_HW_INFO for `device`. `requestedType` asks for a specific data type
     /// (`IOMMU_HW_INFO_FLAG_INPUT_TYPE`, 6.17+); older kernels answer EOPNOTSUPP.
-    public func hwInfo(device: DeviceID, requestedType: UInt32? = nil,
+    public func hwInfo(device: IOMMUFDDeviceID, requestedType: UInt32? = nil,
                        bufferSize: Int = 256) throws(IOMMUFDError) -> HWInfo {
         let buffer = [UInt8](repeating: 0, count: bufferSize)
         let (reply, data) = try withArrayBuffer(buffer) { (buf) throws(IOMMUFDError) in

@@ -95,13 +95,13 @@ public enum NestingParent: Sendable, Hashable {
 extension IOMMUFD {
     /// IOMMU_HWPT_ALLOC of a paging HWPT that maps `ioas` for `device`.
     /// Passing `fault` sets `IOMMU_HWPT_FAULT_ID_VALID` (I/O page faults go to that queue).
-    public func allocHWPT(device: DeviceID, ioas: IOASID, flags: HWPTAllocFlags = [],
+    public func allocHWPT(device: IOMMUFDDeviceID, ioas: IOASID, flags: HWPTAllocFlags = [],
                           fault: FaultQueueID? = nil) throws(IOMMUFDError) -> HWPT {
         try fd.allocHWPT(device: device, pt: ioas.rawValue, flags: flags, fault: fault, data: nil)
     }
 
     /// IOMMU_HWPT_ALLOC of a nested HWPT: a user-managed stage 1 on `parent`.
-    public func allocNestedHWPT(device: DeviceID, parent: NestingParent, data: HWPTData,
+    public func allocNestedHWPT(device: IOMMUFDDeviceID, parent: NestingParent, data: HWPTData,
                                 flags: HWPTAllocFlags = [], fault: FaultQueueID? = nil) throws(IOMMUFDError) -> HWPT {
         try fd.allocHWPT(device: device, pt: parent.rawValue, flags: flags, fault: fault, data: data)
     }
@@ -187,7 +187,7 @@ public struct DirtyBitmap: Sendable, Hashable {
 // MARK: - ioctls
 
 extension KernelFD {
-    func allocHWPT(device: DeviceID, pt: UInt32, flags: HWPTAllocFlags, fault: FaultQueueID?,
+    func allocHWPT(device: IOMMUFDDeviceID, pt: UInt32, flags: HWPTAllocFlags, fault: FaultQueueID?,
                    data: HWPTData?) throws(IOMMUFDError) -> HWPT {
         if flags.contains(.faultIDValid) && fault == nil {
             throw .invalid(.hwptAlloc, argument: "fault_id", "FAULT_ID_VALID needs a fault queue id")

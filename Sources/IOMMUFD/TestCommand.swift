@@ -11,9 +11,9 @@ public struct MockDomain: Sendable, Hashable {
     /// The HWPT the device was attached to (auto-created for an IOAS).
     public let hwptID: HWPTID
     /// The bound device, usable wherever a VFIO device id is (HWPT_ALLOC, GET_HW_INFO...).
-    public let deviceID: DeviceID
+    public let deviceID: IOMMUFDDeviceID
 
-    public init(stdevID: MockStdevID, hwptID: HWPTID, deviceID: DeviceID) {
+    public init(stdevID: MockStdevID, hwptID: HWPTID, deviceID: IOMMUFDDeviceID) {
         self.stdevID = stdevID
         self.hwptID = hwptID
         self.deviceID = deviceID
@@ -105,7 +105,7 @@ public struct TestCommands: Sendable {
         try run(&cmd)
         return MockDomain(stdevID: MockStdevID(rawValue: cmd.mock_domain.out_stdev_id),
                           hwptID: HWPTID(rawValue: cmd.mock_domain.out_hwpt_id),
-                          deviceID: DeviceID(rawValue: cmd.mock_domain.out_idev_id))
+                          deviceID: IOMMUFDDeviceID(rawValue: cmd.mock_domain.out_idev_id))
     }
 
     /// MOCK_DOMAIN_FLAGS: like `mockDomain`, with device flags.
@@ -115,7 +115,7 @@ public struct TestCommands: Sendable {
         try run(&cmd)
         return MockDomain(stdevID: MockStdevID(rawValue: cmd.mock_domain_flags.out_stdev_id),
                           hwptID: HWPTID(rawValue: cmd.mock_domain_flags.out_hwpt_id),
-                          deviceID: DeviceID(rawValue: cmd.mock_domain_flags.out_idev_id))
+                          deviceID: IOMMUFDDeviceID(rawValue: cmd.mock_domain_flags.out_idev_id))
     }
 
     /// MOCK_DOMAIN_REPLACE: re-attach the mock device to `pt`. Returns the HWPT now attached.
@@ -244,7 +244,7 @@ public struct TestCommands: Sendable {
 
     /// TRIGGER_IOPF: the mock device reports a page request (last page of its group);
     /// a PASID other than 0 (IOMMU_NO_PASID) is flagged valid.
-    public func triggerIOPF(_ device: DeviceID, pasid: UInt32, groupID: UInt32,
+    public func triggerIOPF(_ device: IOMMUFDDeviceID, pasid: UInt32, groupID: UInt32,
                             permissions: PageFault.Permissions, address: UInt64) throws(IOMMUFDError) {
         var cmd = Self.command(IOMMU_TEST_OP_TRIGGER_IOPF, id: 0)
         cmd.trigger_iopf.dev_id = device.rawValue

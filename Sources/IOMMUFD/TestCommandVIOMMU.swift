@@ -9,7 +9,7 @@ extension TestCommands {
     /// EINVAL for another value or an id above MOCK_DEV_CACHE_ID_MAX (selftest.c:1299).
     /// A fresh mock device holds IOMMU_TEST_DEV_CACHE_DEFAULT in every entry; vIOMMU
     /// invalidations that name its vDEVICE clear them.
-    public func checkDevCache(_ device: DeviceID, id: UInt32, expected: UInt32) throws(IOMMUFDError) {
+    public func checkDevCache(_ device: IOMMUFDDeviceID, id: UInt32, expected: UInt32) throws(IOMMUFDError) {
         var cmd = Self.command(IOMMU_TEST_OP_DEV_CHECK_CACHE, id: device.rawValue)
         cmd.check_dev_cache.id = id
         cmd.check_dev_cache.cache = expected
@@ -19,7 +19,7 @@ extension TestCommands {
     /// TRIGGER_VEVENT (6.15+): the mock device reports one vEVENT (its vDEVICE's virt_id) to
     /// the vIOMMU of the nested HWPT it is attached to. ENOENT when it is not attached to a
     /// vIOMMU-based nested HWPT; EOPNOTSUPP when that vIOMMU has no SELFTEST vEVENTQ.
-    public func triggerVEvent(_ device: DeviceID) throws(IOMMUFDError) {
+    public func triggerVEvent(_ device: IOMMUFDDeviceID) throws(IOMMUFDError) {
         var cmd = Self.command(IOMMU_TEST_OP_TRIGGER_VEVENT, id: 0)
         cmd.trigger_vevent.dev_id = device.rawValue
         try run(&cmd)

@@ -3,7 +3,7 @@ import CIOMMUFD
 extension IOMMUFD {
     /// IOMMU_VDEVICE_ALLOC (6.13+): tell `viommu` that `device` is known to the guest as
     /// `virtID` (a vSID on SMMUv3, a vRID on VT-d/AMD).
-    public func allocVDevice(viommu: VIOMMUID, device: DeviceID, virtID: UInt64) throws(IOMMUFDError) -> VDevice {
+    public func allocVDevice(viommu: VIOMMUID, device: IOMMUFDDeviceID, virtID: UInt64) throws(IOMMUFDError) -> VDevice {
         let id = try fd.raw.allocVDevice(viommu: viommu.rawValue, device: device.rawValue, virtID: virtID)
         return VDevice(id: VDeviceID(rawValue: id), fd: fd)
     }

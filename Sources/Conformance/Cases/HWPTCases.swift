@@ -331,7 +331,7 @@ enum HWPTCases {
         },
         c("hw-info.library", "HWInfo decodes a mock device as the selftest type") { ctx, fx in
             let iommufd = IOMMUFD(adopting: dup(fx.fd.rawValue ?? -1))
-            let info = try ctx.step("hwInfo(device:)") { try iommufd.hwInfo(device: DeviceID(rawValue: fx.device)) }
+            let info = try ctx.step("hwInfo(device:)") { try iommufd.hwInfo(device: IOMMUFDDeviceID(rawValue: fx.device)) }
             try ctx.checkEqual(info.type, .selftest, "type")
             try ctx.checkEqual(info.rawData.count, 8, "raw data length")
         },

@@ -57,7 +57,7 @@ extension MockDomainCases {
             try ctx.step("replace onto the IOPF HWPT") { try fx.test.mockDomainReplace(stdev, with: HWPTID(rawValue: iopf)) }
             try ctx.expectErrno(.resourceBusy, "destroy attached IOPF HWPT") { try fx.fd.raw.destroy(iopf) }
             try ctx.step("TRIGGER_IOPF") {
-                try fx.test.triggerIOPF(DeviceID(rawValue: dev), pasid: 0x1, groupID: 0x2, permissions: [.read, .write], address: 0xdeadbeaf)
+                try fx.test.triggerIOPF(IOMMUFDDeviceID(rawValue: dev), pasid: 0x1, groupID: 0x2, permissions: [.read, .write], address: 0xdeadbeaf)
             }
             var fault = iommu_hwpt_pgfault()
             let n = read(fa.fd, &fault, MemoryLayout<iommu_hwpt_pgfault>.size)

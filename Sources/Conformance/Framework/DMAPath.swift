@@ -38,9 +38,9 @@ public final class DMAPath {
     public final class NativeSetup {
         public let iommufd: IOMMUFD
         public var ioas: IOAS
-        public let deviceID: DeviceID
+        public let deviceID: IOMMUFDDeviceID
         public let attachedHWPT: HWPTID
-        init(iommufd: consuming IOMMUFD, ioas: consuming IOAS, deviceID: DeviceID, hwpt: HWPTID) {
+        init(iommufd: consuming IOMMUFD, ioas: consuming IOAS, deviceID: IOMMUFDDeviceID, hwpt: HWPTID) {
             self.iommufd = iommufd; self.ioas = ioas; self.deviceID = deviceID; self.attachedHWPT = hwpt
         }
     }
