@@ -21,4 +21,9 @@ COMMON_QEMU_ARGS=(
   -device edu,bus=br0,addr=1.0,dma_mask=0xffffffffffffffff
   -device edu,bus=br0,addr=2.0,dma_mask=0xffffffffffffffff
 )
-COMMON_KERNEL_ARGS="console=ttyS0 rdinit=/init panic=-1"
+# no_timer_check: under TCG on a busy host the early IO-APIC timer test can miss its
+# ticks, and with interrupt remapping (intel, amd) the kernel then panics "timer doesn't
+# work through Interrupt-remapped IO-APIC" (arch/x86/kernel/apic/io_apic.c:2129 in 6.12,
+# :2127 in 7.3, :2237 in 6.1); the option skips that test (io_apic.c:1466-1473, 1523).
+# Seen twice in one loaded matrix run on 6.12 (intel and amd), 0.03 s into boot.
+COMMON_KERNEL_ARGS="console=ttyS0 rdinit=/init panic=-1 no_timer_check"
