@@ -4,8 +4,11 @@ import SystemPackage
 /// What a running case sees: the machine, and the expectation helpers that count assertions.
 public final class CaseContext {
     public let machine: Machine
-    /// Assertions made so far; a case that makes none cannot pass.
+    /// Checks of the behaviour under test made so far; a case that makes none cannot pass.
     public private(set) var assertions = 0
+    /// Setup steps run so far (`setup`): they must succeed, but they are not the behaviour
+    /// under test, so they do not count as assertions.
+    public private(set) var setupSteps = 0
     /// What the kernel did, for the differential table (e.g. "ENOENT").
     public var observation: String?
     /// What each expectation saw, in order: the kernel-diff table compares it across kernels.
@@ -43,10 +46,22 @@ public final class CaseContext {
     // `throws(IOMMUFDError)` annotation: Swift 6 infers `any Error` for a closure's throws.
     // An IOMMUFDError is judged; any other error (CaseFailure, CaseSkip) passes through.
 
-    /// Runs `body`, which must succeed; returns its value.
+    /// Runs `body`, which must succeed; returns its value. An assertion: the success
+    /// itself is what the case checks.
     @discardableResult
     public func expectOK<T: ~Copyable>(_ what: String, _ body: () throws -> T) throws -> T {
         assertions += 1
+        return try mustSucceed(what, body)
+    }
+
+    /// Runs a setup step, which must succeed; returns its value. Not an assertion.
+    @discardableResult
+    public func setup<T: ~Copyable>(_ what: String, _ body: () throws -> T) throws -> T {
+        setupSteps += 1
+        return try mustSucceed(what, body)
+    }
+
+    private func mustSucceed<T: ~Copyable>(_ what: String, _ body: () throws -> T) throws -> T {
         do {
             let value = try body()
             trail.append("\(what): OK")
