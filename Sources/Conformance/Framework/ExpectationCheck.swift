@@ -77,16 +77,13 @@ public struct ExpectationCheck: Sendable {
             groups[head, default: []].append(d)
         }
         // Regressions first, then the rest in Kind order; within a kind, as they came.
-        let rank = Dictionary(uniqueKeysWithValues: Difference.Kind.allCases.enumerated().map { ($1, $0) })
-        let sorted = order.enumerated().sorted { a, b in
-            let ka = rank[groups[a.element]?.first?.kind ?? .goneCase] ?? 0, kb = rank[groups[b.element]?.first?.kind ?? .goneCase] ?? 0
-            return ka != kb ? ka < kb : a.offset < b.offset
-        }.map(\.element)
-        for head in sorted {
+        let heads = Difference.Kind.allCases.flatMap { kind in order.filter { groups[$0]?.first?.kind == kind } }
+        for head in heads {
             let members = groups[head] ?? []
             out += "    \(head) — \(members.count) case variant\(members.count == 1 ? "" : "s"):\n"
             // The class alone does not say what happened: show the run's own words.
-            if let first = members.first, let reason = first.reason, first.got?.status == .skip, first.got?.skipClass != SkipClass.other {
+            if let first = members.first, let reason = first.reason, first.got?.status == .skip,
+               first.got?.skipClass != SkipClass.other {
                 let distinct = Set(members.compactMap(\.reason)).count
                 out += "      reason\(distinct > 1 ? " (first of \(distinct) different)" : ""): \(reason.prefix(240))\n"
             }
@@ -95,7 +92,7 @@ public struct ExpectationCheck: Sendable {
         return out
     }
 
-    /// "pass → skip mock-refused (why)" and the like, with the advice for the kind.
+    /// "pass → skip mock-refused" and the like, with the advice for the kind.
     static func change(_ d: Difference) -> String {
         func show(_ o: Expectations.Outcome?) -> String { o.map { String($0.text.prefix(160)) } ?? "-" }
         switch d.kind {

@@ -22,7 +22,7 @@ public struct Expectations: Equatable, Sendable {
         public init(_ r: CaseResult) {
             let cls = r.skipClass
             self.init(status: r.status, skipClass: cls,
-                      message: r.status == .fail || cls == SkipClass.other ? r.reason : nil)
+                      message: r.status == .fail || cls == SkipClass.other ? r.reason.trimmingTrailingSpaces : nil)
         }
 
         /// "pass", "skip no-hugepages", "skip other: <text>", "fail: <text>".
