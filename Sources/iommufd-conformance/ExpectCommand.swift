@@ -27,12 +27,16 @@ struct Expect: ParsableCommand {
             let doc = try JSONDecoder().decode(Reports.Document.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
             let labels = Set(doc.cases.map(\.profile))
             guard labels.count == 1, let label = labels.first else {
-                throw ValidationError("\(path): want the results of one run, found labels \(labels.sorted())")
+                throw ExpectError("\(path): want the results of one run, found labels \(labels.sorted())")
             }
             let name = Expectations.fileName(label: label)
             let file = URL(fileURLWithPath: directory).appendingPathComponent(name).path
-            let existing = FileManager.default.fileExists(atPath: file)
-                ? try Expectations(parsing: String(contentsOfFile: file, encoding: .utf8)) : nil
+            var existing: Expectations?
+            if FileManager.default.fileExists(atPath: file) {
+                do { existing = try Expectations(parsing: String(contentsOfFile: file, encoding: .utf8)) } catch {
+                    throw ExpectError("\(file): \(error)")
+                }
+            }
             if update {
                 let before = existing ?? Expectations()
                 let after = ExpectationCheck.updated(before, results: doc.cases, scope: scope)
@@ -60,4 +64,10 @@ struct Expect: ParsableCommand {
             throw ExitCode(1)
         }
     }
+}
+
+/// A file that cannot be used: said in one line, without the usage text.
+struct ExpectError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
