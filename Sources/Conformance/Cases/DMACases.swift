@@ -55,11 +55,19 @@ enum DMACases {
     static func unmappedDestination(_ mode: VFIOMode) -> ConformanceCase {
         dmaCase("dma.blocked.unmapped-destination", "a device write to an unmapped IOVA does not reach memory", mode) { ctx in
             let (path, a, b) = try mappedPair(ctx, mode, seed: 3)
-            // First prove the path works, then aim one page past the mapped destination.
+            // The target is one page past the destination. Memory mapped there first and then
+            // unmapped is what a write that escaped the IOMMU would most likely hit, so it is
+            // checked byte for byte, with the mapped neighbour and the source.
+            let target = dst + UInt64(page)
+            let former = try DMABuffer(size: page)
+            try ctx.setup("map the target page") { try path.map(former, length: page, iova: target) }
+            try ctx.setup("unmap the target page") { try path.unmap(iova: target, length: UInt64(page)) }
+            // Control: the same path carries DMA, so a silent write below is the IOMMU's doing.
             try dma(ctx, "control round trip") { try path.roundTrip(from: src, to: dst, length: length) }
             try ctx.check(b.matchesPattern(seed: 3, length: length), "control DMA did not land")
             memsetZero(b)
-            try writeOut(ctx, path, to: dst + UInt64(page), "DMA to unmapped IOVA")
+            try writeOut(ctx, path, to: target, "DMA to the unmapped target IOVA")
+            try ctx.check(former.isZero(length: page), "the memory last mapped at the target IOVA changed: the write landed")
             try ctx.check(b.isZero(length: length), "the mapped neighbour changed: the write to the unmapped IOVA landed in it")
             try ctx.check(a.matchesPattern(seed: 3, length: length), "the source buffer changed")
         }
