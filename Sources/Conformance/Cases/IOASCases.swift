@@ -106,7 +106,10 @@ enum IOASCases {
         plainCase("ioas.allow.fixed-outside", "allowed ranges steer auto-IOVA only; a FIXED map outside them succeeds (io_pagetable.c:154)") { ctx, fd, ioas, buf in
             let p = MS.page
             try ctx.step("ALLOW_IOVAS [16p, 32p)") { try fd.raw.allowIOVAs(ioas: ioas, [IOVARange(start: 16 * p, last: 32 * p - 1)]) }
-            try ctx.step("FIXED map at 1 MiB") { try fd.raw.map(ioas: ioas, userVA: buf.va, length: p, iova: iovaBase) }
+            let iova = try ctx.expectOK("FIXED map at 1 MiB, outside the allowed range") {
+                try fd.raw.map(ioas: ioas, userVA: buf.va, length: p, iova: iovaBase)
+            }
+            try ctx.checkEqual(iova, iovaBase, "iova written back")
         },
         plainCase("ioas.allow.steers-auto", "auto-IOVA maps land inside the allowed range") { ctx, fd, ioas, buf in
             let p = MS.page
