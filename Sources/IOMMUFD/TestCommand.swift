@@ -281,6 +281,7 @@ extension iommu_test_cmd: TraceableArgument {
         10: "MOCK_DOMAIN_REPLACE", 11: "ACCESS_REPLACE_IOAS", 12: "MOCK_DOMAIN_FLAGS", 13: "DIRTY",
         14: "MD_CHECK_IOTLB", 15: "TRIGGER_IOPF", 16: "DEV_CHECK_CACHE", 17: "TRIGGER_VEVENT",
         18: "PASID_ATTACH", 19: "PASID_REPLACE", 20: "PASID_DETACH", 21: "PASID_CHECK_HWPT",
+        22: "DMABUF_GET", 23: "DMABUF_REVOKE",
     ]
 
     /// "IOMMU_TEST_OP_<NAME>" for an op number.

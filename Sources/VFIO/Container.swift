@@ -105,7 +105,12 @@ extension VFIOContainer {
 
     /// VFIO_CHECK_EXTENSION: > 0 when supported.
     public func checkExtension(_ ext: VFIOExtension) throws(IOMMUFDError) -> Bool {
-        try fd.perform(.vfioCheckExtension, value: ext.rawValue, argumentName: ext.description) > 0
+        try checkExtensionRaw(ext) > 0
+    }
+
+    /// VFIO_CHECK_EXTENSION's return value as the kernel gave it (1 for a supported type).
+    public func checkExtensionRaw(_ ext: VFIOExtension) throws(IOMMUFDError) -> Int32 {
+        try fd.perform(.vfioCheckExtension, value: ext.rawValue, argumentName: ext.description)
     }
 
     /// VFIO_SET_IOMMU (.type1 or .type1v2). Needs at least one group in the container.
@@ -158,10 +163,11 @@ extension VFIOContainer {
 
     /// VFIO_IOMMU_MAP_DMA exactly as given, without `mapDMA`'s checks: `flags` are the raw
     /// uAPI bits (READ 1, WRITE 2, VADDR 4). For asking the kernel about requests `mapDMA`
-    /// refuses up front (no READ/WRITE, size 0, unknown flags).
-    public func mapDMARaw(vaddr: UInt64, iova: UInt64, size: UInt64, flags: UInt32) throws(IOMMUFDError) {
+    /// refuses up front (no READ/WRITE, size 0, unknown flags). `argsz` overrides the struct size.
+    public func mapDMARaw(vaddr: UInt64, iova: UInt64, size: UInt64, flags: UInt32,
+                          argsz: UInt32? = nil) throws(IOMMUFDError) {
         var cmd = vfio_iommu_type1_dma_map()
-        cmd.argsz = UInt32(MemoryLayout<vfio_iommu_type1_dma_map>.size)
+        cmd.argsz = argsz ?? UInt32(MemoryLayout<vfio_iommu_type1_dma_map>.size)
         cmd.flags = flags
         cmd.vaddr = vaddr
         cmd.iova = iova
@@ -195,16 +201,17 @@ extension VFIOContainer {
 
     /// VFIO_IOMMU_UNMAP_DMA exactly as given (any flags; iova/size with FLAG_ALL), with the
     /// vfio_bitmap after the header when `bitmap` is given. Returns size as written back.
+    /// `argsz` overrides the size sent (the buffer stays the full struct).
     @discardableResult
     public func unmapDMARaw(iova: UInt64, size: UInt64, flags: UInt32,
-                            bitmap: DirtyBitmapArea? = nil) throws(IOMMUFDError) -> UInt64 {
+                            bitmap: DirtyBitmapArea? = nil, argsz: UInt32? = nil) throws(IOMMUFDError) -> UInt64 {
         let header = MemoryLayout<vfio_iommu_type1_dma_unmap>.size
         let total = header + (bitmap == nil ? 0 : MemoryLayout<vfio_bitmap>.size)
         let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: total, alignment: 8)
         defer { storage.deallocate() }
         storage.initializeMemory(as: UInt8.self, repeating: 0)
         var cmd = vfio_iommu_type1_dma_unmap()
-        cmd.argsz = UInt32(total)
+        cmd.argsz = argsz ?? UInt32(total)
         cmd.flags = flags
         cmd.iova = iova
         cmd.size = size

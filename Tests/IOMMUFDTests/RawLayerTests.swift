@@ -42,6 +42,18 @@ import Testing
         #expect(reply.slots.count == 2 && reply.slots.allSatisfy { $0.start == .max && $0.last == 0 })
     }
 
+    @Test func iovaRangesCanPassMoreSlotsThanItDeclares() throws {
+        let mock = MockIoctlDriver()
+        mock.script(.ioasIOVARanges, .fail(.messageTooLong))
+        let iommufd = IOMMUFD(adopting: 204, driver: mock)
+        var reply = RawIOVARangesReply()
+        #expect(throws: IOMMUFDError.self) { try iommufd.raw.iovaRanges(ioas: 1, capacity: 0, arrayCount: 4, reply: &reply) }
+        let sent = try #require(mock.calls(.ioasIOVARanges).first).decode(iommu_ioas_iova_ranges.self)
+        // num_iovas 0, yet a real array: the kernel must leave every slot alone.
+        #expect(sent.num_iovas == 0 && sent.allowed_iovas != 0)
+        #expect(reply.slots.count == 4 && reply.slots.allSatisfy { $0.start == .max && $0.last == 0 })
+    }
+
     @Test func invalidateReportsEntriesHandledOnFailure() throws {
         let mock = MockIoctlDriver()
         let num = offset(\iommu_hwpt_invalidate.entry_num)

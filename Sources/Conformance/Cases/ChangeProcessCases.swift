@@ -1,14 +1,18 @@
 // IOMMU_IOAS_CHANGE_PROCESS (6.14): hand the pinned-page accounting of an iommufd to the
-// calling process, e.g. a child after fork (live update). Port of the kernel selftest's
-// change_process fixture (tools/testing/selftests/iommu/iommufd.c:240-334) onto a real
-// device. Source: drivers/iommu/iommufd/ioas.c:555-626 (7.3.4).
+// calling process, e.g. a child after fork (live update). The kernel selftest's
+// change_process fixture (7.3.4 tools/testing/selftests/iommu/iommufd.c:240-334) as it is
+// (mock.change-process.basic), and onto a real device with DMA. Source:
+// drivers/iommu/iommufd/ioas.c:555-626 (7.3.4).
+import CIOMMUFD
 import Glibc
 import IOMMUFD
 import SystemPackage
 import VFIO
 
 enum ChangeProcessCases {
-    static var all: [ConformanceCase] { [rules, fork(.user), fork(.process), capIPCLock] }
+    static var all: [ConformanceCase] {
+        [rules, fork(.user), fork(.process), capIPCLock] + mockBasicVariants.map { mockBasic($0.0, rlimitMode: $0.1) }
+    }
 
     typealias M = MapFile
     static let nobody: uid_t = 65534
@@ -184,6 +188,63 @@ enum ChangeProcessCases {
             try ctx.checkEqual(num("cPin2"), 0, "child VmPin after its UNMAP (kB)")
             try ctx.checkEqual(num("pPin2") - pin0, 0, "parent VmPin growth once the mapping is gone (kB)")
             try ctx.checkEqual(parentAfterExit, 0, "parent VmPin growth after the child exited (kB)")
+        }
+    }
+
+    /// change_process's variants (7.3.4 iommufd.c:274-287): RLIMIT_MODE left alone, or set to
+    /// per-user (0) or per-process (1). With CAP_IPC_LOCK dropped the first charges per user too.
+    static let mockBasicVariants: [(String, UInt64?)] = [("account_none", nil), ("account_user", 0), ("account_mm", 1)]
+
+    /// The selftest's change_process.basic (iommufd.c:291) as it is: a mock domain, one page.
+    static func mockBasic(_ variant: String, rlimitMode: UInt64?) -> ConformanceCase {
+        let mm = rlimitMode == 1
+        return ConformanceCase("mock.change-process.basic",
+                               rule: "with a mock domain and CAP_IPC_LOCK dropped: CHANGE_PROCESS fails EINVAL while a MAP-by-VA area exists and works with a MAP_FILE page; a forked child's CHANGE_PROCESS moves the page from the parent's VmPin\(mm ? " and VmLck" : "") (exactly one page) to its own",
+                               since: "6.14", requires: [.iommufd, .testModule, .root], mode: variant) { ctx in
+            try requireMockDevices(ctx)
+            let iommufd = try ctx.openIOMMUFD()
+            let fd = iommufd.fd
+            if let rlimitMode {
+                try ctx.step("RLIMIT_MODE \(rlimitMode) (before any object exists)") {
+                    try fd.raw.option(UInt32(IOMMU_OPTION_RLIMIT_MODE.rawValue), set: rlimitMode)
+                }
+            }
+            let ioas = try ctx.step("IOAS_ALLOC") { try fd.raw.allocIOAS() }
+            try ctx.step("MOCK_DOMAIN") { try iommufd.testCommands.mockDomain(IOASID(rawValue: ioas)) }
+            let anon = try needBuffer(MS.bufferSize)
+            let file = try MemFile.memfd(size: MS.bufferSize)
+            let pg = MS.page, nlock = Int64(MS.page / 1024)
+            do {
+                // RLIMIT_MODE needs CAP_SYS_RESOURCE, so it was set as root; pages take their accounting at MAP.
+                try dropCapIPCLock(ctx)
+                defer { _ = seteuid(0) }
+                let iova = try ctx.step("MAP a page by VA") { try fd.raw.map(ioas: ioas, userVA: anon.va, length: pg) }
+                try ctx.expectErrno(.invalidArgument, "CHANGE_PROCESS with a VA area") { try fd.raw.changeProcess() }
+                try ctx.step("UNMAP it") { try fd.raw.unmap(ioas: ioas, iova: iova, length: pg) }
+                try ctx.step("MAP_FILE a memfd page") { try fd.raw.mapFile(ioas: ioas, file: file.fd, start: 0, length: pg) }
+                try ctx.expectOK("CHANGE_PROCESS in this process") { try fd.raw.changeProcess() }
+                let parent = getpid()
+                let child = inChild { () -> String in
+                    var out = "pPin0=\(ProcStatus.vmPin(parent)) pLck0=\(ProcStatus.vmLck(parent))"
+                    out += " cPin0=\(ProcStatus.vmPin()) cLck0=\(ProcStatus.vmLck())"
+                    out += " cp=" + outcome { try fd.raw.changeProcess() }
+                    out += " pPin1=\(ProcStatus.vmPin(parent)) pLck1=\(ProcStatus.vmLck(parent))"
+                    out += " cPin1=\(ProcStatus.vmPin()) cLck1=\(ProcStatus.vmLck())"
+                    return out
+                }
+                let f = fields(child.output)
+                func num(_ k: String) -> Int64 { f[k].flatMap { Int64($0) } ?? Int64.min }
+                try ctx.check(!f.isEmpty, "child reported nothing (status \(child.status)): \(child.output)")
+                try ctx.checkEqual(num("pPin0"), nlock, "parent VmPin (kB) before the child's move")
+                if mm { try ctx.checkEqual(num("pLck0"), nlock, "parent VmLck (kB) before the move") }
+                try ctx.checkEqual([num("cPin0"), num("cLck0")], [0, 0], "child VmPin, VmLck before the move")
+                try ctx.checkEqual(f["cp"] ?? "?", "OK", "CHANGE_PROCESS in the child")
+                try ctx.checkEqual([num("pPin1"), num("pLck1")], [0, 0], "parent VmPin, VmLck after the move")
+                try ctx.checkEqual(num("cPin1"), nlock, "child VmPin after the move")
+                if mm { try ctx.checkEqual(num("cLck1"), nlock, "child VmLck after the move") }
+            }
+            try mockTeardown(ctx, iommufd, buffers: [anon])
+            withExtendedLifetime(file) {}
         }
     }
 }

@@ -51,6 +51,14 @@ final class MBuf {
         return MBuf(base: p, count: count)
     }
 
+    /// A MAP_SHARED view of the whole file (the selftest's memfd_mmap).
+    static func view(of file: MemFile) throws -> MBuf {
+        guard let p = mmap(nil, file.size, PROT_READ | PROT_WRITE, MAP_SHARED, file.fd, 0), Int(bitPattern: p) != -1 else {
+            throw CaseFailure("mmap of the \(file.size)-byte memfd failed: errno \(errno)")
+        }
+        return MBuf(base: p, count: file.size)
+    }
+
     var va: UInt64 { UInt64(UInt(bitPattern: base)) }
     var raw: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: base, count: count) }
     func at(_ offset: Int) -> UInt64 { va + UInt64(offset) }
@@ -85,8 +93,9 @@ extension CaseContext {
     }
 }
 
-/// The `iommufd_ioas` fixture variants (6.12 selftest; mock_domain without the PASID device,
-/// which 6.12's mock driver rejects).
+/// The `iommufd_ioas` fixture variants. mock_domain adds a PASID-capable mock device
+/// (pasid_capable, iommufd.c:394 in 7.3.4) from 6.15, where MOCK_FLAGS_DEVICE_PASID exists;
+/// 6.12.117's mock driver rejects the flag (its own selftest fails that fixture there).
 enum IOASVariant: String, CaseIterable, Sendable {
     case noDomain = "no_domain"
     case mockDomain = "mock_domain"
@@ -95,7 +104,11 @@ enum IOASVariant: String, CaseIterable, Sendable {
 
     var domains: Int { switch self { case .noDomain: 0; case .mockDomain, .mockDomainLimit: 1; case .twoMockDomain: 2 } }
     var memoryLimit: UInt32 { self == .mockDomainLimit ? 16 : MS.defaultMemoryLimit }
+    var pasidCapable: Bool { self == .mockDomain }
 }
+
+/// The release that added MOCK_FLAGS_DEVICE_PASID and the PASID test ops.
+let mockPASIDSince: KernelVersion = "6.15"
 
 /// State of one fixture instance. Holds the fd by reference; the owner closes it at teardown.
 final class Fx {
@@ -105,6 +118,8 @@ final class Fx {
     let buffer: MBuf
     /// Extra buffers whose refs must be 0 after teardown.
     var tracked: [MBuf] = []
+    /// The fixture's PASID-capable mock device (iommufd_ioas.mock_domain from 6.15), else 0.
+    var pasidDevice: UInt32 = 0
     var baseIOVA: UInt64
 
     init(fd: KernelFD, ioas: UInt32, domains: [MockDomain], buffer: MBuf) {
@@ -122,9 +137,14 @@ final class Fx {
 
 /// Opens /dev/iommu, allocates the IOAS, sets the batch memory limit and adds the mock
 /// domains; runs `body`; then the selftest teardown: default memory limit, close,
-/// reopen, MD_CHECK_REFS 0 over every buffer.
+/// reopen, MD_CHECK_REFS 0 over every buffer. `checkDevCache`: like the 7.x iommufd_ioas
+/// and iommufd_mock_domain setups, every new mock device's cache must read
+/// IOMMU_TEST_DEV_CACHE_DEFAULT (6.13+). `pasidDevice`: add a MOCK_FLAGS_DEVICE_PASID
+/// device too (6.15+; ignored before). `ioasHugePages`: set the IOAS's HUGE_PAGES option
+/// before any device attaches.
 func withMockFixture(_ ctx: CaseContext, domains: Int, memoryLimit: UInt32 = MS.defaultMemoryLimit,
-                     domainFlags: MockDeviceFlags? = nil, needsMock: Bool = false, _ body: (Fx) throws -> Void) throws {
+                     domainFlags: MockDeviceFlags? = nil, needsMock: Bool = false, checkDevCache: Bool = false,
+                     pasidDevice: Bool = false, ioasHugePages: UInt64? = nil, _ body: (Fx) throws -> Void) throws {
     if domains > 0 || needsMock { try requireMockDevices(ctx) }
     let iommufd = try ctx.openIOMMUFD()
     let fd = iommufd.fd
@@ -134,14 +154,32 @@ func withMockFixture(_ ctx: CaseContext, domains: Int, memoryLimit: UInt32 = MS.
     try ctx.step("SET_TEMP_MEMORY_LIMIT \(memoryLimit)") {
         try test.setTempMemoryLimit(memoryLimit)
     }
+    if let ioasHugePages {
+        try ctx.step("IOAS HUGE_PAGES \(ioasHugePages)") {
+            try fd.raw.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), object: ioas, set: ioasHugePages)
+        }
+    }
     var mocks: [MockDomain] = []
     for i in 0..<domains {
-        mocks.append(try ctx.step("MOCK_DOMAIN #\(i + 1)") {
+        let mock = try ctx.step("MOCK_DOMAIN #\(i + 1)") {
             if let domainFlags { return try test.mockDomain(IOASID(rawValue: ioas), flags: domainFlags) }
             return try test.mockDomain(IOASID(rawValue: ioas))
-        })
+        }
+        mocks.append(mock)
+        if checkDevCache && ctx.kernel >= .after612 {
+            try ctx.step("DEV_CHECK_CACHE all default, device #\(i + 1)") {
+                for id in 0...UInt32(MOCK_DEV_CACHE_ID_MAX) {
+                    try test.checkDevCache(mock.deviceID, id: id, expected: UInt32(IOMMU_TEST_DEV_CACHE_DEFAULT))
+                }
+            }
+        }
     }
     let fx = Fx(fd: fd, ioas: ioas, domains: mocks, buffer: buffer)
+    if pasidDevice && ctx.kernel >= mockPASIDSince {
+        fx.pasidDevice = try ctx.step("MOCK_DOMAIN_FLAGS PASID") {
+            try test.mockDomain(IOASID(rawValue: ioas), flags: .pasid).deviceID.rawValue
+        }
+    }
     var failure: Error?
     do { try body(fx) } catch { failure = error }
     _ = try? test.setTempMemoryLimit(MS.defaultMemoryLimit)
@@ -153,7 +191,8 @@ func withMockFixture(_ ctx: CaseContext, domains: Int, memoryLimit: UInt32 = MS.
 }
 
 func withIOASFixture(_ ctx: CaseContext, _ v: IOASVariant, needsMock: Bool = false, _ body: (Fx) throws -> Void) throws {
-    try withMockFixture(ctx, domains: v.domains, memoryLimit: v.memoryLimit, needsMock: needsMock, body)
+    try withMockFixture(ctx, domains: v.domains, memoryLimit: v.memoryLimit, needsMock: needsMock || v.pasidCapable,
+                        checkDevCache: true, pasidDevice: v.pasidCapable, body)
 }
 
 /// Probes whether the kernel can create mock devices at all: MOCK_DOMAIN on a fresh IOAS.

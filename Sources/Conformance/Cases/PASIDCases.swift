@@ -186,7 +186,7 @@ enum PASIDCases {
             try check(ctx, rig, 100, nil, "nothing", stdev: plain.stdevID)
             try ctx.expectOK("its RID onto nested0") { try rig.test.mockDomainReplace(plain.stdevID, with: h.nested0) }
         },
-        c("pasid.iopf", "a PASID attached to a HWPT with a fault queue gets its I/O page faults: TRIGGER_IOPF on that PASID queues a fault with PASID_VALID and the PASID; a fault read but unanswered when the PASID is replaced away is answered by the kernel (its cookie is gone: EINVAL, eventq.c:19)") { ctx, rig, h in
+        c("pasid.iopf", "a PASID attached to a HWPT with a fault queue gets its I/O page faults: TRIGGER_IOPF on that PASID queues a fault with PASID_VALID and the PASID, which can be answered; a fault read but unanswered when the PASID is replaced away is answered by the kernel (its cookie is gone: EINVAL, eventq.c:19)") { ctx, rig, h in
             let q = try ctx.step("FAULT_QUEUE_ALLOC") { try rig.iommufd.allocFaultQueue() }
             let iopf = try ctx.step("nested with FAULT_ID_VALID | ALLOC_PASID") {
                 try rig.iommufd.allocNestedHWPT(device: rig.device, parent: .hwpt(rig.parent), data: NestRig.nestedData, flags: .pasid, fault: q.id).release()
@@ -195,7 +195,14 @@ enum PASIDCases {
             try ctx.expectOK("PASID_ATTACH 2048 -> the IOPF HWPT") { try attach(rig, 2048, iopf) }
             try check(ctx, rig, 2048, iopf, "IOPF HWPT")
             try ctx.expectErrno(.resourceBusy, "DESTROY the IOPF HWPT while attached") { try rig.iommufd.destroy(iopf) }
+            // As the selftest does (test_cmd_trigger_iopf_pasid): a fault, read and answered while attached.
             try ctx.step("TRIGGER_IOPF on PASID 2048") {
+                try rig.test.triggerIOPF(rig.device, pasid: 2048, groupID: 0x2, permissions: [.read, .write], address: 0xdeadbeaf)
+            }
+            let answered = try ctx.step("read the fault queue") { try q.readFaults(timeout: .seconds(1)) }
+            try ctx.checkEqual(answered.map { $0.pasid ?? 0 }, [2048], "PASIDs of the faults read")
+            try ctx.expectOK("respond SUCCESS while attached") { try q.respond(cookie: answered.first?.cookie ?? 0) }
+            try ctx.step("TRIGGER_IOPF on PASID 2048 again") {
                 try rig.test.triggerIOPF(rig.device, pasid: 2048, groupID: 0x2, permissions: [.read, .write], address: 0xdeadbeaf)
             }
             let faults = try ctx.step("read the fault queue") { try q.readFaults(timeout: .seconds(1)) }

@@ -276,6 +276,16 @@ enum VIOMMUCases {
                            fails: .argListTooLong, handled: 0)
             try invalidate(ctx, rig, "entry_len 4 (flags only)", .raw(type: type, entryLength: 4, data: Array(e1.prefix(4))),
                            fails: .invalidArgument, handled: 0)
+            // The selftest's "structure size sanity" inputs (vdevice_cache, 7.3.4 iommufd.c:3100-3110):
+            // an all-zero entry names vdev_id 0, so both fail EINVAL whatever the size rule.
+            for (what, entryLength) in [("entry_len + 1, all-zero entries", UInt32(len + 1)), ("entry_len 1, all-zero entries", 1)] {
+                var num: UInt32 = 1
+                try ctx.expectErrno(.invalidArgument, what) {
+                    try rig.fd.raw.invalidate(hwpt: rig.fixtureVIOMMU.rawValue, dataType: type, entryLength: entryLength,
+                                              entries: [UInt8](repeating: 0, count: 2 * len), entryCount: &num)
+                }
+                try ctx.checkEqual(num, 0, "\(what): entry_num back")
+            }
             try checkCaches(ctx, rig, rig.device, [0, devCacheDefault, devCacheDefault, devCacheDefault], "cache 1 kept")
         },
         nestCase("viommu.invalidate.bad-entry", "a vIOMMU invalidation entry with undefined flags fails EOPNOTSUPP, a cache_id above MOCK_DEV_CACHE_ID_MAX or a vdev_id no vDEVICE has fails EINVAL; entry_num 0, caches untouched", since: "6.13") { ctx, rig in

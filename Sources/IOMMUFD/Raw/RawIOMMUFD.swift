@@ -33,7 +33,8 @@ public struct RawIOVARangesReply: Sendable, Equatable {
     public var count: UInt32 = 0
     /// out_iova_alignment.
     public var alignment: UInt64 = 0
-    /// The whole array passed in, `capacity` entries, as the kernel left it.
+    /// The whole array passed in (`capacity` entries, or `arrayCount`), as the kernel left it;
+    /// a slot the kernel did not write keeps the marker start = UInt64.max, last = 0.
     public var slots: [IOVARange] = []
     public init() {}
 }
@@ -120,19 +121,24 @@ extension RawIOMMUFD {
     }
 
     /// IOMMU_IOAS_IOVA_RANGES with room for `capacity` ranges. `reply` is written whatever
-    /// the outcome, so a caller can read the count after EMSGSIZE.
-    public func iovaRanges(ioas: UInt32, capacity: Int, reply: inout RawIOVARangesReply) throws(IOMMUFDError) {
+    /// the outcome, so a caller can read the count after EMSGSIZE. `arrayCount` passes an
+    /// array of that many slots while telling the kernel `capacity` (the selftest's larger
+    /// buffer, to see that slots past num_iovas stay untouched); without it a capacity of 0
+    /// sends a NULL array.
+    public func iovaRanges(ioas: UInt32, capacity: Int, arrayCount: Int? = nil,
+                           reply: inout RawIOVARangesReply) throws(IOMMUFDError) {
         var cmd = iommu_ioas_iova_ranges()
         cmd.size = UInt32(MemoryLayout<iommu_ioas_iova_ranges>.size)
         cmd.ioas_id = ioas
         cmd.num_iovas = UInt32(capacity)
+        let slotCount = arrayCount ?? capacity
         // Marker values show which slots the kernel wrote.
-        let storage = [iommu_iova_range](repeating: iommu_iova_range(start: .max, last: 0), count: max(capacity, 1))
+        let storage = [iommu_iova_range](repeating: iommu_iova_range(start: .max, last: 0), count: max(slotCount, 1))
         var failure: IOMMUFDError?
         let slots = try withArrayBuffer(storage) { (buf) throws(IOMMUFDError) in
-            cmd.allowed_iovas = capacity == 0 ? 0 : userPointer(buf.baseAddress)
+            cmd.allowed_iovas = slotCount == 0 ? 0 : userPointer(buf.baseAddress)
             do throws(IOMMUFDError) { try fd.perform(.ioasIOVARanges, &cmd) } catch { failure = error }
-            return buf.prefix(capacity).map { IOVARange(start: $0.start, last: $0.last) }
+            return buf.prefix(slotCount).map { IOVARange(start: $0.start, last: $0.last) }
         }
         reply.count = cmd.num_iovas
         reply.alignment = cmd.out_iova_alignment
