@@ -87,7 +87,11 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 # report prints ("rcu: ..." lines, NMI and task dump headers, the "CPU: N ..." identity line,
 # register and Code: lines, indented stack frames, and arch/x86/kernel/nmi.c's "INFO: NMI
 # handler (nmi_cpu_backtrace_handler) took too long to run", which a backtrace under TCG
-# prints); any other line ends it. So a WARNING, BUG,
+# prints), or the other notices the same time jump makes at the same moment and that
+# never come with a stack dump of their own (kernel/time/clocksource.c "clocksource: Long
+# readout interval ..." and its TSC verdicts, arch/x86/kernel/tsc.c, kernel/sched/clock.c,
+# kernel/time/hrtimer.c "hrtimer: interrupt took", kernel/sched/deadline.c "sched: DL
+# replenish lagged": none of those files dumps a stack); any other line ends it. So a WARNING, BUG,
 # Oops, panic or GPF is never starvation (its header line is not report vocabulary), and
 # neither is a Call Trace after an unrelated line. A stall that a real kernel bug causes (a
 # CPU looping with preemption off) looks the same, which is why callers rerun a starved run
@@ -103,6 +107,8 @@ console_problems() {
                line ~ /^(CPU: [0-9]+ |Hardware name: |Tainted: |Workqueue: |Stopper: |Code: )/ ||
                line ~ /^(RIP|RSP|RAX|RDX|RBP|R10|R13|FS|CS|CR2|DR0|DR3|PKRU): / ||
                line ~ /^INFO: NMI handler \([a-z_]+\) took too long to run/ ||
+               line ~ /^(clocksource|tsc|sched_clock|hrtimer): / || line ~ /^TSC found unstable after boot/ ||
+               line ~ /^sched: DL replenish lagged/ ||
                line ~ /^\*\* [0-9]+ printk messages dropped \*\*/) { stall = 0 }
     /Kernel panic|Oops|WARNING:|BUG:|general protection fault|Call Trace/ {
       if (stall && line ~ /^Call Trace:/) kind = "host starvation"
