@@ -9,10 +9,16 @@
 #     /dev/vfio/devices (iommufd is 6.2, the VFIO cdev 6.6);
 #  b) a deliberate kernel panic fails the run and names the kept log;
 #  c) the guest command's exit status (3) becomes vm-run's;
-#  d) a hung guest command hits --timeout and is reported as a timeout.
+#  d) a hung guest command hits --timeout and is reported as a timeout;
+#  e) host starvation: QEMU stopped (SIGSTOP) for 15 s while the guest command runs, with
+#     the RCU stall timeout cut to 10 s, makes a real RCU CPU stall report: vm-run exits 121,
+#     vm_run_rerun says "host starvation on starve: rerun" and keeps that console log, and
+#     the rerun (not stopped) passes.
+# Every run goes through vm_run_rerun (Scripts/lib/common.sh), as the real callers do.
+# The console classifier itself is tested without a VM by Scripts/check-console-classifier.
 # Exit 0 when all pass.
 set -euo pipefail
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/../Scripts/lib/common.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/swift-iommufd-selftest.XXXXXX")
 export TMPDIR="$work"   # vm-run's kept work dirs (failure cases) land here too
 kernel=$("$repo/vm/build-kernel.sh" --series 6.12)
@@ -20,12 +26,13 @@ kernel=$("$repo/vm/build-kernel.sh" --series 6.12)
 failed=0
 pass() { echo "selftest: PASS $*"; }
 fail() { echo "selftest: FAIL $*"; failed=1; }
-# vm-run with this kernel/initramfs; stdout -> $work/$1.out, stderr -> $work/$1.err; sets rc.
+# vm-run (through vm_run_rerun) with this kernel/initramfs; stdout -> $work/$1.out,
+# stderr -> $work/$1.err; sets rc.
 run() {
   local name=$1; shift
   rc=0
-  "$repo/Scripts/vm-run" --kernel "$kernel" --initramfs "$work/initramfs.cpio.gz" "$@" \
-    >"$work/$name.out" 2>"$work/$name.err" || rc=$?
+  vm_run_rerun "$name" "$work/$name.out" - --kernel "$kernel" --initramfs "$work/initramfs.cpio.gz" "$@" \
+    2>"$work/$name.err" || rc=$?
   grep -h 'boot-to-command' "$work/$name.err" | sed "s/^vm-run:/selftest: $name:/" || true
 }
 
@@ -104,6 +111,39 @@ run timeout --profile virtio --timeout 20 -- sleep 1000
 if [ "$rc" -eq 124 ] && grep -q 'timeout after 20 s' "$work/timeout.err"; then
   pass "timeout: exit $rc"
 else fail "timeout (rc $rc):"; cat "$work/timeout.err"; fi
+
+# e) The QEMU that runs the first attempt is stopped for 15 s (each vCPU thread, as a busy
+# host does to one); guest time jumps, and the first tick after it reports the stall. The
+# guest command lowers the stall timeout to 10 s itself (the parameter is writable), and
+# only for its own few seconds of forking (a grace period always in progress), so the
+# rerun is no likelier than any other run to meet a stall of its own on a busy host.
+qemu_under() {  # the QEMU processes under PID (ours: started by this script)
+  local c
+  for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    [ "$(ps -o comm= -p "$c" 2>/dev/null)" != qemu-system-x86 ] || echo "$c"
+    qemu_under "$c"
+  done
+}
+: > "$work/starve.results.txt"
+( run starve --profile virtio --timeout 300 --log "$work/starve.console.log" --results "$work/starve.results.txt" \
+    -- sh -c 'echo 10 > /sys/module/rcupdate/parameters/rcu_cpu_stall_timeout || exit 9; echo starve-ready
+              end=$(( $(date +%s) + 6 )); while [ "$(date +%s)" -lt "$end" ]; do /bin/true; done; sleep 2
+              echo 60 > /sys/module/rcupdate/parameters/rcu_cpu_stall_timeout'
+  echo "$rc" > "$work/starve.rc" ) &
+starver=$!
+for _ in $(seq 600); do grep -q '^starve-ready' "$work/starve.results.txt" 2>/dev/null && break; sleep 0.2; done
+q=$(qemu_under "$starver" | head -1)
+if [ -n "$q" ]; then kill -STOP "$q"; sleep 15; kill -CONT "$q"; fi
+wait "$starver" || true
+rc=$(cat "$work/starve.rc" 2>/dev/null || echo "?")
+starved_v=0; console_verdict "$work/starve.console.starved.log" 2>/dev/null || starved_v=$?
+if [ -n "$q" ] && [ "$rc" = 0 ] && grep -q 'HOST STARVATION' "$work/starve.err" &&
+   grep -q 'host starvation on starve: rerun' "$work/starve.err" && [ "$starved_v" -eq 121 ] &&
+   grep -q 'rcu: INFO: .* stall' "$work/starve.console.starved.log"; then
+  pass "host starvation: first run exit 121 ($(grep -c 'host starvation: call trace' "$work/starve.err") stall call traces, $(tr -d '\r' < "$work/starve.console.starved.log" | sed -n 's/.*rcu: INFO: \(.*stall[^:]*\).*/\1/p' | head -1)), rerun once, passed"
+else
+  fail "host starvation (qemu pid ${q:-none}, final rc $rc, kept log verdict $starved_v):"; cat "$work/starve.err"
+fi
 
 [ "$failed" -eq 0 ] && { echo "selftest: all passed"; rm -rf "$work"; } || echo "selftest: FAILED (files in $work)"
 exit "$failed"

@@ -48,13 +48,13 @@ public struct FaultQueue: ~Copyable {
     public consuming func destroy() throws(IOMMUFDError) {
         owned = false
         _ = queue.close()
-        try fd.destroyObject(id.rawValue)
+        try fd.raw.destroy(id.rawValue)
     }
 
     deinit {
         guard owned else { return }
         _ = queue.close()
-        try? fd.destroyObject(id.rawValue)
+        try? fd.raw.destroy(id.rawValue)
     }
 }
 
@@ -70,7 +70,7 @@ public struct PageFault: Sendable, Hashable {
     }
 
     public let flags: UInt32
-    public let device: DeviceID
+    public let device: IOMMUFDDeviceID
     /// Nil unless `IOMMU_PGFAULT_FLAGS_PASID_VALID`.
     public let pasid: UInt32?
     public let groupID: UInt32
@@ -84,7 +84,7 @@ public struct PageFault: Sendable, Hashable {
 
     init(_ raw: iommu_hwpt_pgfault) {
         flags = raw.flags
-        device = DeviceID(rawValue: raw.dev_id)
+        device = IOMMUFDDeviceID(rawValue: raw.dev_id)
         pasid = raw.flags & UInt32(IOMMU_PGFAULT_FLAGS_PASID_VALID.rawValue) != 0 ? raw.pasid : nil
         groupID = raw.grpid
         permissions = Permissions(rawValue: raw.perm)
@@ -103,11 +103,8 @@ public enum PageResponseCode: UInt32, Sendable {
 extension IOMMUFD {
     /// IOMMU_FAULT_QUEUE_ALLOC (6.11+).
     public func allocFaultQueue() throws(IOMMUFDError) -> FaultQueue {
-        var cmd = iommu_fault_alloc()
-        cmd.size = UInt32(MemoryLayout<iommu_fault_alloc>.size)
-        try fd.perform(.faultQueueAlloc, &cmd)
-        return FaultQueue(id: FaultQueueID(rawValue: cmd.out_fault_id), fd: fd,
-                          queue: KernelFD(adopting: Int32(bitPattern: cmd.out_fault_fd), driver: fd.driver))
+        let (id, queue) = try fd.raw.allocFaultQueue()
+        return FaultQueue(id: FaultQueueID(rawValue: id), fd: fd, queue: KernelFD(adopting: queue, driver: fd.driver))
     }
 }
 

@@ -284,29 +284,24 @@ extension IOMMUFD {
     /// IOMMU_GET_HW_INFO for `device`. `requestedType` asks for a specific data type
     /// (`IOMMU_HW_INFO_FLAG_INPUT_TYPE`, 6.17+); older kernels answer EOPNOTSUPP.
     /// `bufferSize` (the data buffer, `data_len`) must be 0...`maximumHWInfoBuffer`.
-    public func hwInfo(device: DeviceID, requestedType: UInt32? = nil,
+    public func hwInfo(device: IOMMUFDDeviceID, requestedType: UInt32? = nil,
                        bufferSize: Int = 256) throws(IOMMUFDError) -> HWInfo {
         guard (0...Self.maximumHWInfoBuffer).contains(bufferSize) else {
             throw .invalid(.getHWInfo, argument: "data_len",
                            "buffer size \(bufferSize) is outside 0...\(Self.maximumHWInfoBuffer)")
         }
-        var cmd = iommu_hw_info()
-        cmd.size = UInt32(MemoryLayout<iommu_hw_info>.size)
-        cmd.dev_id = device.rawValue
-        if let requestedType {
-            cmd.flags = UInt32(IOMMU_HW_INFO_FLAG_INPUT_TYPE.rawValue)
-            cmd.in_data_type = requestedType
-        }
-        cmd.data_len = UInt32(bufferSize)
         let buffer = [UInt8](repeating: 0, count: bufferSize)
-        let data = try withArrayBuffer(buffer) { (buf) throws(IOMMUFDError) in
-            cmd.data_uptr = bufferSize == 0 ? 0 : userPointer(buf.baseAddress)
-            try fd.perform(.getHWInfo, &cmd, argumentName: "dev_id")
+        let (reply, data) = try withArrayBuffer(buffer) { (buf) throws(IOMMUFDError) in
+            let reply = try fd.raw.hwInfo(device: device.rawValue,
+                                          flags: requestedType == nil ? 0 : UInt32(IOMMU_HW_INFO_FLAG_INPUT_TYPE.rawValue),
+                                          inputType: requestedType ?? 0,
+                                          data: bufferSize == 0 ? nil : UnsafeMutableRawPointer(buf.baseAddress),
+                                          dataLength: UInt32(bufferSize))
             // The kernel sets data_len to what it filled when our buffer was larger.
-            return Array(buf.prefix(min(Int(cmd.data_len), bufferSize)))
+            return (reply, Array(buf.prefix(min(Int(reply.dataLength), bufferSize))))
         }
-        return HWInfo(type: .init(rawValue: cmd.out_data_type), rawData: data,
-                      capabilities: .init(rawValue: cmd.out_capabilities), maxPASIDLog2: cmd.out_max_pasid_log2)
+        return HWInfo(type: .init(rawValue: reply.dataType), rawData: data,
+                      capabilities: .init(rawValue: reply.capabilities), maxPASIDLog2: reply.maxPASIDLog2)
     }
 }
 

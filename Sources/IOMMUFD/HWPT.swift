@@ -95,13 +95,13 @@ public enum NestingParent: Sendable, Hashable {
 extension IOMMUFD {
     /// IOMMU_HWPT_ALLOC of a paging HWPT that maps `ioas` for `device`.
     /// Passing `fault` sets `IOMMU_HWPT_FAULT_ID_VALID` (I/O page faults go to that queue).
-    public func allocHWPT(device: DeviceID, ioas: IOASID, flags: HWPTAllocFlags = [],
+    public func allocHWPT(device: IOMMUFDDeviceID, ioas: IOASID, flags: HWPTAllocFlags = [],
                           fault: FaultQueueID? = nil) throws(IOMMUFDError) -> HWPT {
         try fd.allocHWPT(device: device, pt: ioas.rawValue, flags: flags, fault: fault, data: nil)
     }
 
     /// IOMMU_HWPT_ALLOC of a nested HWPT: a user-managed stage 1 on `parent`.
-    public func allocNestedHWPT(device: DeviceID, parent: NestingParent, data: HWPTData,
+    public func allocNestedHWPT(device: IOMMUFDDeviceID, parent: NestingParent, data: HWPTData,
                                 flags: HWPTAllocFlags = [], fault: FaultQueueID? = nil) throws(IOMMUFDError) -> HWPT {
         try fd.allocHWPT(device: device, pt: parent.rawValue, flags: flags, fault: fault, data: data)
     }
@@ -189,163 +189,34 @@ public struct DirtyBitmap: Sendable, Hashable {
     }
 }
 
-// MARK: - Invalidation
-
-/// One VT-d stage-1 IOTLB invalidation (`iommu_hwpt_vtd_s1_invalidate`).
-public struct VTdStage1Invalidation: Sendable, Hashable {
-    public var addr: UInt64
-    public var npages: UInt64
-    /// Only leaf entries changed (`IOMMU_VTD_INV_FLAGS_LEAF`).
-    public var leaf: Bool
-    public init(addr: UInt64, npages: UInt64, leaf: Bool = false) {
-        self.addr = addr; self.npages = npages; self.leaf = leaf
-    }
-    /// Everything: addr 0, npages U64_MAX.
-    public static let all = VTdStage1Invalidation(addr: 0, npages: .max)
-}
-
-/// One SMMUv3 CMDQ command (`iommu_viommu_arm_smmuv3_invalidate`), words in host order.
-public struct SMMUv3Command: Sendable, Hashable {
-    public var cmd0: UInt64
-    public var cmd1: UInt64
-    public init(_ cmd0: UInt64, _ cmd1: UInt64) { self.cmd0 = cmd0; self.cmd1 = cmd1 }
-}
-
-/// TEST-ONLY: one mock nested-domain IOTLB invalidation (`iommu_hwpt_invalidate_selftest`).
-public struct SelftestInvalidation: Sendable, Hashable {
-    public var iotlbID: UInt32
-    /// `IOMMU_TEST_INVALIDATE_FLAG_ALL`: iotlbID is ignored.
-    public var all: Bool
-    public init(iotlbID: UInt32 = 0, all: Bool = false) { self.iotlbID = iotlbID; self.all = all }
-}
-
-/// The entries of one IOMMU_HWPT_INVALIDATE call.
-public enum InvalidationRequest: Sendable, Hashable {
-    case vtdStage1([VTdStage1Invalidation])
-    /// Sent to a vIOMMU (6.13+).
-    case armSMMUv3([SMMUv3Command])
-    /// TEST-ONLY (mock driver).
-    case selftest([SelftestInvalidation])
-    /// `data` holds `data.count / entryLength` entries of `type`.
-    case raw(type: UInt32, entryLength: Int, data: [UInt8])
-
-    public var dataType: UInt32 {
-        switch self {
-        case .vtdStage1: UInt32(IOMMU_HWPT_INVALIDATE_DATA_VTD_S1.rawValue)
-        case .armSMMUv3: UInt32(IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3.rawValue)
-        case .selftest: UInt32(IOMMU_HWPT_INVALIDATE_DATA_SELFTEST)
-        case .raw(let type, _, _): type
-        }
-    }
-
-    public var entryLength: Int {
-        switch self {
-        case .vtdStage1: MemoryLayout<iommu_hwpt_vtd_s1_invalidate>.size
-        case .armSMMUv3: MemoryLayout<iommu_viommu_arm_smmuv3_invalidate>.size
-        case .selftest: MemoryLayout<iommu_hwpt_invalidate_selftest>.size
-        case .raw(_, let length, _): length
-        }
-    }
-
-    public var count: Int {
-        switch self {
-        case .vtdStage1(let e): e.count
-        case .armSMMUv3(let e): e.count
-        case .selftest(let e): e.count
-        case .raw(_, let length, let data): length > 0 ? data.count / length : 0
-        }
-    }
-
-    /// The entry array as the kernel reads it.
-    public var bytes: [UInt8] {
-        switch self {
-        case .vtdStage1(let entries):
-            return entries.flatMap { e in
-                var s = iommu_hwpt_vtd_s1_invalidate()
-                s.addr = e.addr
-                s.npages = e.npages
-                s.flags = e.leaf ? UInt32(IOMMU_VTD_INV_FLAGS_LEAF.rawValue) : 0
-                return structBytes(s)
-            }
-        case .armSMMUv3(let entries):
-            return entries.flatMap { e in
-                var s = iommu_viommu_arm_smmuv3_invalidate()
-                s.cmd = (e.cmd0.littleEndian, e.cmd1.littleEndian)
-                return structBytes(s)
-            }
-        case .selftest(let entries):
-            return entries.flatMap { e in
-                structBytes(iommu_hwpt_invalidate_selftest(flags: e.all ? UInt32(IOMMU_TEST_INVALIDATE_FLAG_ALL) : 0,
-                                                           iotlb_id: e.iotlbID))
-            }
-        case .raw(_, _, let data):
-            return data
-        }
-    }
-}
-
-/// A failed IOMMU_HWPT_INVALIDATE: the kernel handles entries in order and stops at the
-/// first bad one, reporting how many it handled. `error.argument` names the failing entry.
-public struct InvalidationError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let error: IOMMUFDError
-    /// Entries the kernel handled before failing (entries `0..<handled` took effect).
-    public let handled: Int
-    /// Entries sent.
-    public let requested: Int
-
-    /// The 0-based index of the entry that failed, when the failure was an entry's.
-    public var failedIndex: Int? { handled < requested ? handled : nil }
-
-    public var description: String { "\(error) (\(handled) of \(requested) entries handled)" }
-}
-
 // MARK: - ioctls
 
 extension KernelFD {
-    func allocHWPT(device: DeviceID, pt: UInt32, flags: HWPTAllocFlags, fault: FaultQueueID?,
+    func allocHWPT(device: IOMMUFDDeviceID, pt: UInt32, flags: HWPTAllocFlags, fault: FaultQueueID?,
                    data: HWPTData?) throws(IOMMUFDError) -> HWPT {
         if flags.contains(.faultIDValid) && fault == nil {
             throw .invalid(.hwptAlloc, argument: "fault_id", "FAULT_ID_VALID needs a fault queue id")
         }
-        var cmd = iommu_hwpt_alloc()
-        cmd.size = UInt32(MemoryLayout<iommu_hwpt_alloc>.size)
-        cmd.flags = flags.union(fault == nil ? [] : .faultIDValid).rawValue
-        cmd.dev_id = device.rawValue
-        cmd.pt_id = pt
-        cmd.fault_id = fault?.rawValue ?? 0
-        let bytes = data?.bytes ?? []
-        cmd.data_type = data?.type ?? UInt32(IOMMU_HWPT_DATA_NONE.rawValue)
-        cmd.data_len = UInt32(bytes.count)
-        try withArrayBuffer(bytes) { (buf) throws(IOMMUFDError) in
-            cmd.data_uptr = bytes.isEmpty ? 0 : userPointer(buf.baseAddress)
-            try perform(.hwptAlloc, &cmd)
-        }
-        return HWPT(id: HWPTID(rawValue: cmd.out_hwpt_id), fd: self)
+        let id = try raw.allocHWPT(device: device.rawValue, pt: pt,
+                                   flags: flags.union(fault == nil ? [] : .faultIDValid).rawValue,
+                                   dataType: data?.type ?? UInt32(IOMMU_HWPT_DATA_NONE.rawValue),
+                                   data: data?.bytes ?? [], faultID: fault?.rawValue ?? 0)
+        return HWPT(id: HWPTID(rawValue: id), fd: self)
     }
 
     func setDirtyTracking(_ hwpt: HWPTID, enabled: Bool) throws(IOMMUFDError) {
-        var cmd = iommu_hwpt_set_dirty_tracking()
-        cmd.size = UInt32(MemoryLayout<iommu_hwpt_set_dirty_tracking>.size)
-        cmd.flags = enabled ? UInt32(IOMMU_HWPT_DIRTY_TRACKING_ENABLE.rawValue) : 0
-        cmd.hwpt_id = hwpt.rawValue
-        try perform(.hwptSetDirtyTracking, &cmd, argumentName: "hwpt_id")
+        try raw.setDirtyTracking(hwpt: hwpt.rawValue, flags: enabled ? UInt32(IOMMU_HWPT_DIRTY_TRACKING_ENABLE.rawValue) : 0)
     }
 
     func dirtyBitmap(_ hwpt: HWPTID, iova: UInt64, length: UInt64, pageSize: UInt64,
                      clear: Bool) throws(IOMMUFDError) -> DirtyBitmap {
         let pages = try validateDirtyRange(.hwptGetDirtyBitmap, iova: iova, length: length, pageSize: pageSize)
-        var cmd = iommu_hwpt_get_dirty_bitmap()
-        cmd.size = UInt32(MemoryLayout<iommu_hwpt_get_dirty_bitmap>.size)
-        cmd.hwpt_id = hwpt.rawValue
-        cmd.flags = clear ? 0 : UInt32(IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR.rawValue)
-        cmd.iova = iova
-        cmd.length = length
-        cmd.page_size = pageSize
         // The kernel only sets bits, so the buffer starts zeroed.
         let words = [UInt64](repeating: 0, count: (pages + 63) / 64)
         let bits = try withArrayBuffer(words) { (buf) throws(IOMMUFDError) in
-            cmd.data = userPointer(buf.baseAddress)
-            try perform(.hwptGetDirtyBitmap, &cmd)
+            try raw.getDirtyBitmap(hwpt: hwpt.rawValue, iova: iova, length: length, pageSize: pageSize,
+                                   flags: clear ? 0 : UInt32(IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR.rawValue),
+                                   bitmap: UnsafeMutableRawPointer(buf.baseAddress))
             return Array(buf)
         }
         return DirtyBitmap(iova: iova, length: length, pageSize: pageSize, bits: bits)
@@ -366,20 +237,13 @@ extension KernelFD {
                                                     "entry length \(entryLength) does not divide \(bytes.count) data bytes"),
                                     handled: 0, requested: count)
         }
-        var cmd = iommu_hwpt_invalidate()
-        cmd.size = UInt32(MemoryLayout<iommu_hwpt_invalidate>.size)
-        cmd.hwpt_id = target
-        cmd.data_type = request.dataType
-        cmd.entry_len = UInt32(entryLength)
-        cmd.entry_num = UInt32(count)
+        var entryCount = UInt32(count)
         do throws(IOMMUFDError) {
-            try withArrayBuffer(bytes) { (buf) throws(IOMMUFDError) in
-                cmd.data_uptr = count == 0 ? 0 : userPointer(buf.baseAddress)
-                try perform(.hwptInvalidate, &cmd)
-            }
+            try raw.invalidate(hwpt: target, dataType: request.dataType, entryLength: UInt32(entryLength),
+                               entries: bytes, entryCount: &entryCount, nullData: count == 0)
         } catch {
             // entry_num comes back as the number handled, even on failure.
-            let handled = min(Int(cmd.entry_num), count)
+            let handled = min(Int(entryCount), count)
             let where_ = handled < count
                 ? "entry \(handled) of \(count) (0-based; \(handled) handled)"
                 : "hwpt_id (\(handled) of \(count) handled)"
@@ -387,7 +251,7 @@ extension KernelFD {
                                       argument: where_, meaning: error.meaning)
             throw InvalidationError(error: tagged, handled: handled, requested: count)
         }
-        return Int(cmd.entry_num)
+        return Int(entryCount)
     }
 }
 

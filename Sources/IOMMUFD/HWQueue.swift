@@ -26,15 +26,9 @@ extension IOMMUFD {
             throw .invalid(.hwQueueAlloc, argument: "nesting_parent_iova", "address + length wraps past 2^64",
                            errno: .overflow)
         }
-        var cmd = iommu_hw_queue_alloc()
-        cmd.size = UInt32(MemoryLayout<iommu_hw_queue_alloc>.size)
-        cmd.viommu_id = viommu.rawValue
-        cmd.type = type.rawValue
-        cmd.index = index
-        cmd.nesting_parent_iova = nestingParentIOVA
-        cmd.length = length
-        try fd.perform(.hwQueueAlloc, &cmd)
-        return HWQueue(id: HWQueueID(rawValue: cmd.out_hw_queue_id), fd: fd)
+        let id = try fd.raw.allocHWQueue(viommu: viommu.rawValue, type: type.rawValue, index: index,
+                                         nestingParentIOVA: nestingParentIOVA, length: length)
+        return HWQueue(id: HWQueueID(rawValue: id), fd: fd)
     }
 }
 

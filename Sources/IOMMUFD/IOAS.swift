@@ -19,7 +19,7 @@ public struct IOAS: ~Copyable {
 
     public consuming func destroy() throws(IOMMUFDError) {
         owned = false
-        try fd.destroyObject(id.rawValue)
+        try fd.raw.destroy(id.rawValue)
     }
 
     public consuming func release() -> IOASID {
@@ -28,7 +28,7 @@ public struct IOAS: ~Copyable {
     }
 
     deinit {
-        if owned { try? fd.destroyObject(id.rawValue) }
+        if owned { try? fd.raw.destroy(id.rawValue) }
     }
 }
 
@@ -64,15 +64,7 @@ extension IOAS {
                     access: MapAccess = .readWrite) throws(IOMMUFDError) -> UInt64 {
         try validateRange(.ioasMap, iova: iova ?? 0, length: length)
         if access.isEmpty { throw .invalid(.ioasMap, argument: "flags", "a mapping needs READABLE and/or WRITEABLE") }
-        var cmd = iommu_ioas_map()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_map>.size)
-        cmd.flags = Self.mapFlags(access, fixed: iova != nil)
-        cmd.ioas_id = id.rawValue
-        cmd.user_va = userVA
-        cmd.length = length
-        cmd.iova = iova ?? 0
-        try fd.perform(.ioasMap, &cmd)
-        return cmd.iova
+        return try fd.raw.map(ioas: id.rawValue, userVA: userVA, length: length, iova: iova, flags: access.rawValue)
     }
 
     /// IOMMU_IOAS_MAP of a buffer this process owns; the buffer must outlive the mapping.
@@ -90,31 +82,21 @@ extension IOAS {
     public func mapFile(_ file: FileDescriptor, start: UInt64, length: UInt64, at iova: UInt64? = nil,
                         access: MapAccess = .readWrite) throws(IOMMUFDError) -> UInt64 {
         try validateRange(.ioasMapFile, iova: iova ?? 0, length: length)
-        return try fd.mapFileRaw(ioas: id.rawValue, file: file.rawValue, start: start, length: length,
-                                 iova: iova ?? 0, flags: Self.mapFlags(access, fixed: iova != nil))
+        return try fd.raw.mapFile(ioas: id.rawValue, file: file.rawValue, start: start, length: length,
+                                  iova: iova, flags: access.rawValue)
     }
 
     /// IOMMU_IOAS_UNMAP of a range. Returns how many bytes were unmapped.
     @discardableResult
     public func unmap(iova: UInt64, length: UInt64) throws(IOMMUFDError) -> UInt64 {
         try validateRange(.ioasUnmap, iova: iova, length: length)
-        return try unmapRaw(iova: iova, length: length)
+        return try fd.raw.unmap(ioas: id.rawValue, iova: iova, length: length)
     }
 
     /// IOMMU_IOAS_UNMAP of everything: (0, UINT64_MAX), accepted even when empty.
     @discardableResult
     public func unmapAll() throws(IOMMUFDError) -> UInt64 {
-        try unmapRaw(iova: 0, length: .max)
-    }
-
-    private func unmapRaw(iova: UInt64, length: UInt64) throws(IOMMUFDError) -> UInt64 {
-        var cmd = iommu_ioas_unmap()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_unmap>.size)
-        cmd.ioas_id = id.rawValue
-        cmd.iova = iova
-        cmd.length = length
-        try fd.perform(.ioasUnmap, &cmd)
-        return cmd.length
+        try fd.raw.unmap(ioas: id.rawValue, iova: 0, length: .max)
     }
 
     /// IOMMU_IOAS_COPY: map into this IOAS the pages already mapped at `sourceIOVA` in `source`.
@@ -123,16 +105,8 @@ extension IOAS {
     public func copy(from source: IOASID, sourceIOVA: UInt64, length: UInt64, to iova: UInt64? = nil,
                      access: MapAccess = .readWrite) throws(IOMMUFDError) -> UInt64 {
         try validateRange(.ioasCopy, iova: iova ?? 0, length: length)
-        var cmd = iommu_ioas_copy()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_copy>.size)
-        cmd.flags = Self.mapFlags(access, fixed: iova != nil)
-        cmd.dst_ioas_id = id.rawValue
-        cmd.src_ioas_id = source.rawValue
-        cmd.length = length
-        cmd.dst_iova = iova ?? 0
-        cmd.src_iova = sourceIOVA
-        try fd.perform(.ioasCopy, &cmd)
-        return cmd.dst_iova
+        return try fd.raw.copy(dst: id.rawValue, src: source.rawValue, srcIOVA: sourceIOVA, length: length,
+                               dstIOVA: iova, flags: access.rawValue)
     }
 
     /// IOMMU_IOAS_IOVA_RANGES: the usable IOVA ranges and the required alignment.
@@ -141,23 +115,12 @@ extension IOAS {
     /// growing, is refused (E2BIG) rather than allocated or chased forever.
     public func iovaRanges() throws(IOMMUFDError) -> IOVARanges {
         var capacity = 4
+        var reply = RawIOVARangesReply()
         for _ in 0..<4 {
-            var cmd = iommu_ioas_iova_ranges()
-            cmd.size = UInt32(MemoryLayout<iommu_ioas_iova_ranges>.size)
-            cmd.ioas_id = id.rawValue
-            cmd.num_iovas = UInt32(capacity)
-            let storage = [iommu_iova_range](repeating: iommu_iova_range(), count: capacity)
-            let fetched: [IOVARange]? = try withArrayBuffer(storage) { (buf) throws(IOMMUFDError) in
-                cmd.allowed_iovas = userPointer(buf.baseAddress)
-                do throws(IOMMUFDError) {
-                    try fd.perform(.ioasIOVARanges, &cmd)
-                } catch where error.errno == .messageTooLong && Int(cmd.num_iovas) > capacity {
-                    return nil
-                }
-                return buf.prefix(Int(cmd.num_iovas)).map { IOVARange(start: $0.start, last: $0.last) }
-            }
-            guard let ranges = fetched else {
-                capacity = Int(cmd.num_iovas)
+            do throws(IOMMUFDError) {
+                try fd.raw.iovaRanges(ioas: id.rawValue, capacity: capacity, reply: &reply)
+            } catch where error.errno == .messageTooLong && Int(reply.count) > capacity {
+                capacity = Int(reply.count)
                 guard capacity <= Self.maximumIOVARanges else {
                     throw .invalid(.ioasIOVARanges, argument: "num_iovas",
                                    "kernel reported \(capacity) ranges, more than the \(Self.maximumIOVARanges) allowed",
@@ -165,7 +128,7 @@ extension IOAS {
                 }
                 continue
             }
-            return IOVARanges(ranges: ranges, alignment: cmd.out_iova_alignment)
+            return IOVARanges(ranges: Array(reply.slots.prefix(Int(reply.count))), alignment: reply.alignment)
         }
         throw .invalid(.ioasIOVARanges, argument: "num_iovas", "kernel kept growing num_iovas", errno: .argListTooLong)
     }
@@ -179,20 +142,7 @@ extension IOAS {
         for r in ranges where r.start > r.last {
             throw .invalid(.ioasAllowIOVAs, argument: "allowed_iovas", "range \(r) has start > last")
         }
-        let storage = ranges.map { iommu_iova_range(start: $0.start, last: $0.last) }
-        var cmd = iommu_ioas_allow_iovas()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_allow_iovas>.size)
-        cmd.ioas_id = id.rawValue
-        cmd.num_iovas = UInt32(ranges.count)
-        try withArrayBuffer(storage) { (buf) throws(IOMMUFDError) in
-            cmd.allowed_iovas = userPointer(buf.baseAddress)
-            try fd.perform(.ioasAllowIOVAs, &cmd)
-        }
-    }
-
-    /// MAP, MAP_FILE and COPY flags: the access bits, plus FIXED_IOVA when the caller chose the IOVA.
-    static func mapFlags(_ access: MapAccess, fixed: Bool) -> UInt32 {
-        access.rawValue | (fixed ? UInt32(IOMMU_IOAS_MAP_FIXED_IOVA.rawValue) : 0)
+        try fd.raw.allowIOVAs(ioas: id.rawValue, ranges)
     }
 
     /// Rejects what the kernel surely would: zero length, wrap-around, misalignment.

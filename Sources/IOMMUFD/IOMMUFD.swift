@@ -31,22 +31,17 @@ public struct IOMMUFD: ~Copyable {
 
     /// IOMMU_DESTROY of any object by id (the owners call this from their deinit).
     public func destroy(_ id: some ObjectID) throws(IOMMUFDError) {
-        try fd.destroyObject(id.rawValue)
+        try fd.raw.destroy(id.rawValue)
     }
 
     /// IOMMU_IOAS_ALLOC: a new, empty IO address space.
     public func allocIOAS() throws(IOMMUFDError) -> IOAS {
-        var cmd = iommu_ioas_alloc()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_alloc>.size)
-        try fd.perform(.ioasAlloc, &cmd)
-        return IOAS(id: IOASID(rawValue: cmd.out_ioas_id), fd: fd)
+        IOAS(id: IOASID(rawValue: try fd.raw.allocIOAS()), fd: fd)
     }
 
     /// IOMMU_IOAS_CHANGE_PROCESS: move pinned-page accounting to the calling process (6.14+).
     public func changeProcess() throws(IOMMUFDError) {
-        var cmd = iommu_ioas_change_process()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_change_process>.size)
-        try fd.perform(.ioasChangeProcess, &cmd)
+        try fd.raw.changeProcess()
     }
 
     static func openMeaning(_ err: Errno, _ path: String) -> String {
@@ -55,15 +50,5 @@ public struct IOMMUFD: ~Copyable {
         case .permissionDenied: return "no permission on \(path): run as root or grant access to the node"
         default: return err.description
         }
-    }
-}
-
-extension KernelFD {
-    /// IOMMU_DESTROY.
-    public func destroyObject(_ rawID: UInt32) throws(IOMMUFDError) {
-        var cmd = iommu_destroy()
-        cmd.size = UInt32(MemoryLayout<iommu_destroy>.size)
-        cmd.id = rawID
-        try perform(.destroy, &cmd, argumentName: "id")
     }
 }

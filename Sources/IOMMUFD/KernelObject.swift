@@ -14,7 +14,7 @@ public struct KernelObject<ID: ObjectID>: ~Copyable {
 
     public consuming func destroy() throws(IOMMUFDError) {
         owned = false
-        try fd.destroyObject(id.rawValue)
+        try fd.raw.destroy(id.rawValue)
     }
 
     public consuming func release() -> ID {
@@ -23,7 +23,7 @@ public struct KernelObject<ID: ObjectID>: ~Copyable {
     }
 
     deinit {
-        if owned { try? fd.destroyObject(id.rawValue) }
+        if owned { try? fd.raw.destroy(id.rawValue) }
     }
 }
 

@@ -19,22 +19,6 @@ extension IOAS {
         if length == 0 {
             throw .invalid(.ioasNoIOMMUGetPA, argument: "length", "must be non-zero (the most bytes to report)")
         }
-        return try fd.noIOMMUGetPA(ioas: id, iova: iova, length: length)
-    }
-}
-
-extension KernelFD {
-    /// Raw IOMMU_IOAS_NOIOMMU_GET_PA: sends exactly these fields, returns what the kernel answered.
-    public func noIOMMUGetPA(ioas: IOASID, iova: UInt64, length: UInt64, flags: UInt32 = 0,
-                             reserved: UInt32 = 0) throws(IOMMUFDError) -> PhysicalExtent {
-        var cmd = iommu_ioas_noiommu_get_pa()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_noiommu_get_pa>.size)
-        cmd.flags = flags
-        cmd.ioas_id = ioas.rawValue
-        cmd.__reserved = reserved
-        cmd.iova = iova
-        cmd.length = length
-        try perform(.ioasNoIOMMUGetPA, &cmd)
-        return PhysicalExtent(physicalAddress: cmd.out_phys, length: cmd.length)
+        return try fd.raw.noIOMMUGetPA(ioas: id.rawValue, iova: iova, length: length)
     }
 }

@@ -8,40 +8,25 @@ public enum RlimitMode: UInt64, Sendable {
     case process = 1
 }
 
-extension KernelFD {
-    /// IOMMU_OPTION get or set. Returns val64 after the call.
-    @discardableResult
-    public func option(_ option: UInt32, object: UInt32 = 0, set value: UInt64? = nil) throws(IOMMUFDError) -> UInt64 {
-        var cmd = iommu_option()
-        cmd.size = UInt32(MemoryLayout<iommu_option>.size)
-        cmd.option_id = option
-        cmd.op = UInt16(value == nil ? IOMMU_OPTION_OP_GET.rawValue : IOMMU_OPTION_OP_SET.rawValue)
-        cmd.object_id = object
-        cmd.val64 = value ?? 0
-        try perform(.option, &cmd, argumentName: "option_id")
-        return cmd.val64
-    }
-}
-
 extension IOMMUFD {
     public func rlimitMode() throws(IOMMUFDError) -> RlimitMode {
-        let raw = try fd.option(UInt32(IOMMU_OPTION_RLIMIT_MODE.rawValue))
+        let raw = try fd.raw.option(UInt32(IOMMU_OPTION_RLIMIT_MODE.rawValue))
         return RlimitMode(rawValue: raw) ?? .user
     }
 
     /// Needs CAP_SYS_RESOURCE and no objects yet.
     public func setRlimitMode(_ mode: RlimitMode) throws(IOMMUFDError) {
-        try fd.option(UInt32(IOMMU_OPTION_RLIMIT_MODE.rawValue), set: mode.rawValue)
+        try fd.raw.option(UInt32(IOMMU_OPTION_RLIMIT_MODE.rawValue), set: mode.rawValue)
     }
 }
 
 extension IOAS {
     /// IOMMU_OPTION_HUGE_PAGES: whether the IOAS may use huge IOMMU pages (on by default).
     public func hugePages() throws(IOMMUFDError) -> Bool {
-        try fd.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), object: id.rawValue) != 0
+        try fd.raw.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), object: id.rawValue) != 0
     }
 
     public func setHugePages(_ enabled: Bool) throws(IOMMUFDError) {
-        try fd.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), object: id.rawValue, set: enabled ? 1 : 0)
+        try fd.raw.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), object: id.rawValue, set: enabled ? 1 : 0)
     }
 }

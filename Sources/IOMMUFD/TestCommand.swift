@@ -11,9 +11,9 @@ public struct MockDomain: Sendable, Hashable {
     /// The HWPT the device was attached to (auto-created for an IOAS).
     public let hwptID: HWPTID
     /// The bound device, usable wherever a VFIO device id is (HWPT_ALLOC, GET_HW_INFO...).
-    public let deviceID: DeviceID
+    public let deviceID: IOMMUFDDeviceID
 
-    public init(stdevID: MockStdevID, hwptID: HWPTID, deviceID: DeviceID) {
+    public init(stdevID: MockStdevID, hwptID: HWPTID, deviceID: IOMMUFDDeviceID) {
         self.stdevID = stdevID
         self.hwptID = hwptID
         self.deviceID = deviceID
@@ -105,7 +105,7 @@ public struct TestCommands: Sendable {
         try run(&cmd)
         return MockDomain(stdevID: MockStdevID(rawValue: cmd.mock_domain.out_stdev_id),
                           hwptID: HWPTID(rawValue: cmd.mock_domain.out_hwpt_id),
-                          deviceID: DeviceID(rawValue: cmd.mock_domain.out_idev_id))
+                          deviceID: IOMMUFDDeviceID(rawValue: cmd.mock_domain.out_idev_id))
     }
 
     /// MOCK_DOMAIN_FLAGS: like `mockDomain`, with device flags.
@@ -115,7 +115,7 @@ public struct TestCommands: Sendable {
         try run(&cmd)
         return MockDomain(stdevID: MockStdevID(rawValue: cmd.mock_domain_flags.out_stdev_id),
                           hwptID: HWPTID(rawValue: cmd.mock_domain_flags.out_hwpt_id),
-                          deviceID: DeviceID(rawValue: cmd.mock_domain_flags.out_idev_id))
+                          deviceID: IOMMUFDDeviceID(rawValue: cmd.mock_domain_flags.out_idev_id))
     }
 
     /// MOCK_DOMAIN_REPLACE: re-attach the mock device to `pt`. Returns the HWPT now attached.
@@ -244,7 +244,7 @@ public struct TestCommands: Sendable {
 
     /// TRIGGER_IOPF: the mock device reports a page request (last page of its group);
     /// a PASID other than 0 (IOMMU_NO_PASID) is flagged valid.
-    public func triggerIOPF(_ device: DeviceID, pasid: UInt32, groupID: UInt32,
+    public func triggerIOPF(_ device: IOMMUFDDeviceID, pasid: UInt32, groupID: UInt32,
                             permissions: PageFault.Permissions, address: UInt64) throws(IOMMUFDError) {
         var cmd = Self.command(IOMMU_TEST_OP_TRIGGER_IOPF, id: 0)
         cmd.trigger_iopf.dev_id = device.rawValue
@@ -264,7 +264,8 @@ public struct TestCommands: Sendable {
     }
 
     func run(_ cmd: inout iommu_test_cmd) throws(IOMMUFDError) {
-        try fd.perform(.testCmd, &cmd, argumentName: iommu_test_cmd.opName(cmd.op))
+        let filled = cmd
+        cmd = try fd.raw.testCommand(op: filled.op, id: filled.id) { $0 = filled }
     }
 }
 
@@ -280,6 +281,7 @@ extension iommu_test_cmd: TraceableArgument {
         10: "MOCK_DOMAIN_REPLACE", 11: "ACCESS_REPLACE_IOAS", 12: "MOCK_DOMAIN_FLAGS", 13: "DIRTY",
         14: "MD_CHECK_IOTLB", 15: "TRIGGER_IOPF", 16: "DEV_CHECK_CACHE", 17: "TRIGGER_VEVENT",
         18: "PASID_ATTACH", 19: "PASID_REPLACE", 20: "PASID_DETACH", 21: "PASID_CHECK_HWPT",
+        22: "DMABUF_GET", 23: "DMABUF_REVOKE",
     ]
 
     /// "IOMMU_TEST_OP_<NAME>" for an op number.

@@ -1,5 +1,6 @@
 // TEST-ONLY. The IOMMU_TEST_CMD ops and mock-driver data types that came after 6.12:
-// the mock vIOMMU (6.13+), vEVENTs (6.15+) and PASID attachment of mock devices (6.15+).
+// the mock vIOMMU (6.13+), vEVENTs (6.15+), PASID attachment of mock devices (6.15+) and
+// the test dma-buf (7.x).
 // Semantics follow 7.3's drivers/iommu/iommufd/selftest.c; a kernel without an op
 // answers EOPNOTSUPP (iommufd_test() default case).
 import CIOMMUFD
@@ -9,7 +10,7 @@ extension TestCommands {
     /// EINVAL for another value or an id above MOCK_DEV_CACHE_ID_MAX (selftest.c:1299).
     /// A fresh mock device holds IOMMU_TEST_DEV_CACHE_DEFAULT in every entry; vIOMMU
     /// invalidations that name its vDEVICE clear them.
-    public func checkDevCache(_ device: DeviceID, id: UInt32, expected: UInt32) throws(IOMMUFDError) {
+    public func checkDevCache(_ device: IOMMUFDDeviceID, id: UInt32, expected: UInt32) throws(IOMMUFDError) {
         var cmd = Self.command(IOMMU_TEST_OP_DEV_CHECK_CACHE, id: device.rawValue)
         cmd.check_dev_cache.id = id
         cmd.check_dev_cache.cache = expected
@@ -19,7 +20,7 @@ extension TestCommands {
     /// TRIGGER_VEVENT (6.15+): the mock device reports one vEVENT (its vDEVICE's virt_id) to
     /// the vIOMMU of the nested HWPT it is attached to. ENOENT when it is not attached to a
     /// vIOMMU-based nested HWPT; EOPNOTSUPP when that vIOMMU has no SELFTEST vEVENTQ.
-    public func triggerVEvent(_ device: DeviceID) throws(IOMMUFDError) {
+    public func triggerVEvent(_ device: IOMMUFDDeviceID) throws(IOMMUFDError) {
         var cmd = Self.command(IOMMU_TEST_OP_TRIGGER_VEVENT, id: 0)
         cmd.trigger_vevent.dev_id = device.rawValue
         try run(&cmd)
@@ -50,6 +51,26 @@ extension TestCommands {
     public func pasidDetach(_ stdev: MockStdevID, pasid: UInt32) throws(IOMMUFDError) {
         var cmd = Self.command(IOMMU_TEST_OP_PASID_DETACH, id: stdev.rawValue)
         cmd.pasid_detach.pasid = pasid
+        try run(&cmd)
+    }
+
+    /// DMABUF_GET (7.x): the test module exports a dma-buf of `length` bytes (rounded up to
+    /// PAGE_SIZE, at most 512 pages) and installs an fd for it with `openFlags`. Returns the
+    /// ioctl's return value, which the selftest takes as that fd (iommufd_utils.h:571);
+    /// 7.3.4's module returns 0 instead (selftest.c:2063), the fd being the lowest free one.
+    public func dmabufGet(length: UInt32, openFlags: UInt32) throws(IOMMUFDError) -> Int32 {
+        var cmd = Self.command(IOMMU_TEST_OP_DMABUF_GET, id: 0)
+        cmd.dmabuf_get.length = length
+        cmd.dmabuf_get.open_flags = openFlags
+        return try fd.perform(.testCmd, &cmd, argumentName: iommu_test_cmd.opName(cmd.op))
+    }
+
+    /// DMABUF_REVOKE (7.x): mark the test dma-buf `dmabufFD` revoked (its iommufd mappings are
+    /// invalidated and MAP_FILE of it fails ENODEV) or usable again.
+    public func dmabufRevoke(_ dmabufFD: Int32, revoked: Bool) throws(IOMMUFDError) {
+        var cmd = Self.command(IOMMU_TEST_OP_DMABUF_REVOKE, id: 0)
+        cmd.dmabuf_revoke.dmabuf_fd = dmabufFD
+        cmd.dmabuf_revoke.revoked = revoked ? 1 : 0
         try run(&cmd)
     }
 

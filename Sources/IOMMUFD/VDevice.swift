@@ -3,14 +3,9 @@ import CIOMMUFD
 extension IOMMUFD {
     /// IOMMU_VDEVICE_ALLOC (6.13+): tell `viommu` that `device` is known to the guest as
     /// `virtID` (a vSID on SMMUv3, a vRID on VT-d/AMD).
-    public func allocVDevice(viommu: VIOMMUID, device: DeviceID, virtID: UInt64) throws(IOMMUFDError) -> VDevice {
-        var cmd = iommu_vdevice_alloc()
-        cmd.size = UInt32(MemoryLayout<iommu_vdevice_alloc>.size)
-        cmd.viommu_id = viommu.rawValue
-        cmd.dev_id = device.rawValue
-        cmd.virt_id = virtID
-        try fd.perform(.vdeviceAlloc, &cmd)
-        return VDevice(id: VDeviceID(rawValue: cmd.out_vdevice_id), fd: fd)
+    public func allocVDevice(viommu: VIOMMUID, device: IOMMUFDDeviceID, virtID: UInt64) throws(IOMMUFDError) -> VDevice {
+        let id = try fd.raw.allocVDevice(viommu: viommu.rawValue, device: device.rawValue, virtID: virtID)
+        return VDevice(id: VDeviceID(rawValue: id), fd: fd)
     }
 }
 

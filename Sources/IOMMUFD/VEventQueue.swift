@@ -106,13 +106,13 @@ public struct VEventQueue: ~Copyable {
     public consuming func destroy() throws(IOMMUFDError) {
         owned = false
         _ = queue.close()
-        try fd.destroyObject(id.rawValue)
+        try fd.raw.destroy(id.rawValue)
     }
 
     deinit {
         guard owned else { return }
         _ = queue.close()
-        try? fd.destroyObject(id.rawValue)
+        try? fd.raw.destroy(id.rawValue)
     }
 }
 
@@ -129,14 +129,8 @@ extension IOMMUFD {
         guard (0...VEventQueue.maximumEventSize).contains(size) else {
             throw .invalid(.veventqAlloc, argument: "type", "event size \(size) is outside 0...\(VEventQueue.maximumEventSize)")
         }
-        var cmd = iommu_veventq_alloc()
-        cmd.size = UInt32(MemoryLayout<iommu_veventq_alloc>.size)
-        cmd.viommu_id = viommu.rawValue
-        cmd.type = type.rawValue
-        cmd.veventq_depth = depth
-        try fd.perform(.veventqAlloc, &cmd)
-        return VEventQueue(id: VEventQueueID(rawValue: cmd.out_veventq_id), fd: fd,
-                           queue: KernelFD(adopting: Int32(bitPattern: cmd.out_veventq_fd), driver: fd.driver),
+        let (id, queue) = try fd.raw.allocVEventQueue(viommu: viommu.rawValue, type: type.rawValue, depth: depth)
+        return VEventQueue(id: VEventQueueID(rawValue: id), fd: fd, queue: KernelFD(adopting: queue, driver: fd.driver),
                            type: type, eventSize: size)
     }
 }

@@ -4,26 +4,17 @@ extension IOMMUFD {
     /// IOMMU_VFIO_IOAS GET: the IOAS the VFIO container compat layer uses.
     /// ENODEV means none has been set or created yet.
     public func vfioCompatIOAS() throws(IOMMUFDError) -> IOASID {
-        IOASID(rawValue: try vfioIOAS(op: UInt16(IOMMU_VFIO_IOAS_GET.rawValue), ioas: 0))
+        IOASID(rawValue: try fd.raw.vfioIOAS(op: UInt16(IOMMU_VFIO_IOAS_GET.rawValue), ioas: 0))
     }
 
     /// IOMMU_VFIO_IOAS SET: make `ioas` the compat IOAS.
     public func setVFIOCompatIOAS(_ ioas: IOASID) throws(IOMMUFDError) {
-        _ = try vfioIOAS(op: UInt16(IOMMU_VFIO_IOAS_SET.rawValue), ioas: ioas.rawValue)
+        _ = try fd.raw.vfioIOAS(op: UInt16(IOMMU_VFIO_IOAS_SET.rawValue), ioas: ioas.rawValue)
     }
 
     /// IOMMU_VFIO_IOAS CLEAR: forget the compat IOAS (the IOAS itself stays).
     public func clearVFIOCompatIOAS() throws(IOMMUFDError) {
-        _ = try vfioIOAS(op: UInt16(IOMMU_VFIO_IOAS_CLEAR.rawValue), ioas: 0)
-    }
-
-    private func vfioIOAS(op: UInt16, ioas: UInt32) throws(IOMMUFDError) -> UInt32 {
-        var cmd = iommu_vfio_ioas()
-        cmd.size = UInt32(MemoryLayout<iommu_vfio_ioas>.size)
-        cmd.ioas_id = ioas
-        cmd.op = op
-        try fd.perform(.vfioIOAS, &cmd, argumentName: "op")
-        return cmd.ioas_id
+        _ = try fd.raw.vfioIOAS(op: UInt16(IOMMU_VFIO_IOAS_CLEAR.rawValue), ioas: 0)
     }
 }
 

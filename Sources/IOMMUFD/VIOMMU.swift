@@ -17,28 +17,17 @@ public struct VIOMMUType: RawRepresentable, Sendable, Hashable {
 
 extension IOMMUFD {
     /// IOMMU_VIOMMU_ALLOC (6.13+): a vIOMMU for `device` over the nest-parent HWPT `parent`.
-    public func allocVIOMMU(type: VIOMMUType, device: DeviceID, parent: HWPTID) throws(IOMMUFDError) -> VIOMMU {
+    public func allocVIOMMU(type: VIOMMUType, device: IOMMUFDDeviceID, parent: HWPTID) throws(IOMMUFDError) -> VIOMMU {
         var none: [UInt8] = []
         return try allocVIOMMU(type: type, device: device, parent: parent, data: &none)
     }
 
     /// IOMMU_VIOMMU_ALLOC with driver data (6.17+). The kernel may write results back
     /// into `data` (e.g. Tegra241 CMDQV mmap offset and length).
-    public func allocVIOMMU(type: VIOMMUType, device: DeviceID, parent: HWPTID,
+    public func allocVIOMMU(type: VIOMMUType, device: IOMMUFDDeviceID, parent: HWPTID,
                             data: inout [UInt8]) throws(IOMMUFDError) -> VIOMMU {
-        var cmd = iommu_viommu_alloc()
-        cmd.size = UInt32(MemoryLayout<iommu_viommu_alloc>.size)
-        cmd.type = type.rawValue
-        cmd.dev_id = device.rawValue
-        cmd.hwpt_id = parent.rawValue
-        cmd.data_len = UInt32(data.count)
-        let count = data.count
-        data = try withArrayBuffer(data) { (buf) throws(IOMMUFDError) in
-            cmd.data_uptr = count == 0 ? 0 : userPointer(buf.baseAddress)
-            try fd.perform(.viommuAlloc, &cmd)
-            return Array(buf)
-        }
-        return VIOMMU(id: VIOMMUID(rawValue: cmd.out_viommu_id), fd: fd)
+        let id = try fd.raw.allocVIOMMU(type: type.rawValue, device: device.rawValue, hwpt: parent.rawValue, data: &data)
+        return VIOMMU(id: VIOMMUID(rawValue: id), fd: fd)
     }
 }
 

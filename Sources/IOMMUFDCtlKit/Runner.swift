@@ -176,15 +176,8 @@ public struct StepRunner {
             let iova = try iovaArg.map { (a) throws(IOMMUFDError) in try s.number(a) }
             let result: UInt64
             if raw {
-                var cmd = iommu_ioas_map()
-                cmd.size = UInt32(MemoryLayout<iommu_ioas_map>.size)
-                cmd.flags = access.rawValue | (iova == nil ? 0 : UInt32(IOMMU_IOAS_MAP_FIXED_IOVA.rawValue))
-                cmd.ioas_id = try s.ioasID(ioasName).rawValue
-                cmd.user_va = userVA
-                cmd.length = len
-                cmd.iova = iova ?? 0
-                try s.iommufd.fd.perform(.ioasMap, &cmd)
-                result = cmd.iova
+                result = try s.iommufd.raw.map(ioas: try s.ioasID(ioasName).rawValue, userVA: userVA, length: len,
+                                               iova: iova, flags: access.rawValue)
             } else {
                 result = try s.withIOAS(ioasName) { (ioas) throws(IOMMUFDError) in
                     try ioas.map(userVA: userVA, length: len, at: iova, access: access)
@@ -201,13 +194,7 @@ public struct StepRunner {
                 let iova = try s.number(iovaArg ?? .literal(0))
                 let length = try s.number(lengthArg ?? .literal(0))
                 if raw {
-                    var cmd = iommu_ioas_unmap()
-                    cmd.size = UInt32(MemoryLayout<iommu_ioas_unmap>.size)
-                    cmd.ioas_id = try s.ioasID(ioasName).rawValue
-                    cmd.iova = iova
-                    cmd.length = length
-                    try s.iommufd.fd.perform(.ioasUnmap, &cmd)
-                    unmapped = cmd.length
+                    unmapped = try s.iommufd.raw.unmap(ioas: try s.ioasID(ioasName).rawValue, iova: iova, length: length)
                 } else {
                     unmapped = try s.withIOAS(ioasName) { (ioas) throws(IOMMUFDError) in
                         try ioas.unmap(iova: iova, length: length)
@@ -237,13 +224,13 @@ public struct StepRunner {
 
         case .option(let option, let ioasName, let set):
             let object = try ioasName.map { (n) throws(IOMMUFDError) in try s.ioasID(n).rawValue } ?? 0
-            let value = try s.iommufd.fd.option(option.rawID, object: object, set: set)
+            let value = try s.iommufd.fd.raw.option(option.rawID, object: object, set: set)
             return [.init("val64", Numbers.hex(value))]
 
         case .destroy(let arg):
             let id = try s.number(arg)
             guard id <= UInt32.max else { throw .invalid(.destroy, argument: "id", "ids are 32-bit") }
-            try s.iommufd.fd.destroyObject(UInt32(id))
+            try s.iommufd.fd.raw.destroy(UInt32(id))
             return []
 
         case .rawSize(let request, let size, let bytes, let ioasName):

@@ -82,7 +82,7 @@ public final class Session {
     /// An opened VFIO device and, once bound, its id in this iommufd.
     final class Device {
         let device: VFIODevice
-        var id: UInt32?  // the bound device id (DeviceID clashes with SystemPackage.DeviceID)
+        var id: UInt32?  // the bound device's dev_id
         init(_ device: consuming VFIODevice) { self.device = device }
     }
 

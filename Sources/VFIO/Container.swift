@@ -105,7 +105,12 @@ extension VFIOContainer {
 
     /// VFIO_CHECK_EXTENSION: > 0 when supported.
     public func checkExtension(_ ext: VFIOExtension) throws(IOMMUFDError) -> Bool {
-        try fd.perform(.vfioCheckExtension, value: ext.rawValue, argumentName: ext.description) > 0
+        try checkExtensionRaw(ext) > 0
+    }
+
+    /// VFIO_CHECK_EXTENSION's return value as the kernel gave it (1 for a supported type).
+    public func checkExtensionRaw(_ ext: VFIOExtension) throws(IOMMUFDError) -> Int32 {
+        try fd.perform(.vfioCheckExtension, value: ext.rawValue, argumentName: ext.description)
     }
 
     /// VFIO_SET_IOMMU (.type1 or .type1v2). Needs at least one group in the container.
@@ -158,10 +163,11 @@ extension VFIOContainer {
 
     /// VFIO_IOMMU_MAP_DMA exactly as given, without `mapDMA`'s checks: `flags` are the raw
     /// uAPI bits (READ 1, WRITE 2, VADDR 4). For asking the kernel about requests `mapDMA`
-    /// refuses up front (no READ/WRITE, size 0, unknown flags).
-    public func mapDMARaw(vaddr: UInt64, iova: UInt64, size: UInt64, flags: UInt32) throws(IOMMUFDError) {
+    /// refuses up front (no READ/WRITE, size 0, unknown flags). `argsz` overrides the struct size.
+    public func mapDMARaw(vaddr: UInt64, iova: UInt64, size: UInt64, flags: UInt32,
+                          argsz: UInt32? = nil) throws(IOMMUFDError) {
         var cmd = vfio_iommu_type1_dma_map()
-        cmd.argsz = UInt32(MemoryLayout<vfio_iommu_type1_dma_map>.size)
+        cmd.argsz = argsz ?? UInt32(MemoryLayout<vfio_iommu_type1_dma_map>.size)
         cmd.flags = flags
         cmd.vaddr = vaddr
         cmd.iova = iova
@@ -177,22 +183,58 @@ extension VFIOContainer {
     /// VFIO_IOMMU_UNMAP_DMA of [iova, iova+size); returns the bytes unmapped (0 for an empty range).
     @discardableResult
     public func unmapDMA(iova: UInt64, size: UInt64) throws(IOMMUFDError) -> UInt64 {
-        var cmd = vfio_iommu_type1_dma_unmap()
-        cmd.argsz = UInt32(MemoryLayout<vfio_iommu_type1_dma_unmap>.size)
-        cmd.iova = iova
-        cmd.size = size
-        try fd.perform(.vfioIOMMUUnmapDMA, &cmd, argumentName: "iova")
-        return cmd.size
+        try unmapDMARaw(iova: iova, size: size, flags: 0)
     }
 
     /// UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_ALL (iova and size must be 0); returns bytes unmapped.
     @discardableResult
     public func unmapAll() throws(IOMMUFDError) -> UInt64 {
+        try unmapDMARaw(iova: 0, size: 0, flags: UInt32(VFIO_DMA_UNMAP_FLAG_ALL))
+    }
+
+    /// A `struct vfio_bitmap` for UNMAP_DMA with GET_DIRTY_BITMAP: `data` is the user
+    /// address of `size` bytes of bitmap, one bit per `pageSize`.
+    public struct DirtyBitmapArea: Sendable {
+        public var pageSize: UInt64, size: UInt64, data: UInt64
+        public init(pageSize: UInt64, size: UInt64, data: UInt64) { self.pageSize = pageSize; self.size = size; self.data = data }
+    }
+
+    /// VFIO_IOMMU_UNMAP_DMA exactly as given (any flags; iova/size with FLAG_ALL), with the
+    /// vfio_bitmap after the header when `bitmap` is given. Returns size as written back.
+    /// `argsz` overrides the size sent (the buffer stays the full struct).
+    @discardableResult
+    public func unmapDMARaw(iova: UInt64, size: UInt64, flags: UInt32,
+                            bitmap: DirtyBitmapArea? = nil, argsz: UInt32? = nil) throws(IOMMUFDError) -> UInt64 {
+        let header = MemoryLayout<vfio_iommu_type1_dma_unmap>.size
+        let total = header + (bitmap == nil ? 0 : MemoryLayout<vfio_bitmap>.size)
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: total, alignment: 8)
+        defer { storage.deallocate() }
+        storage.initializeMemory(as: UInt8.self, repeating: 0)
         var cmd = vfio_iommu_type1_dma_unmap()
-        cmd.argsz = UInt32(MemoryLayout<vfio_iommu_type1_dma_unmap>.size)
-        cmd.flags = UInt32(VFIO_DMA_UNMAP_FLAG_ALL)
-        try fd.perform(.vfioIOMMUUnmapDMA, &cmd, argumentName: "flags")
-        return cmd.size
+        cmd.argsz = argsz ?? UInt32(total)
+        cmd.flags = flags
+        cmd.iova = iova
+        cmd.size = size
+        storage.storeBytes(of: cmd, as: vfio_iommu_type1_dma_unmap.self)
+        if let bitmap {
+            var area = vfio_bitmap()
+            area.pgsize = bitmap.pageSize
+            area.size = bitmap.size
+            area.data = UnsafeMutablePointer(bitPattern: UInt(bitmap.data))
+            storage.storeBytes(of: area, toByteOffset: header, as: vfio_bitmap.self)
+        }
+        try fd.perform(.vfioIOMMUUnmapDMA, bytes: storage, argumentName: flags == 0 ? "iova" : "flags")
+        return storage.load(as: vfio_iommu_type1_dma_unmap.self).size
+    }
+
+    /// VFIO_IOMMU_GET_INFO into `buffer` with this `argsz` (written to its first 4 bytes; the
+    /// rest of the buffer is sent as it is). For probing argsz handling; `iommuInfo` decodes.
+    public func iommuInfoRaw(argsz: UInt32, into buffer: UnsafeMutableRawBufferPointer) throws(IOMMUFDError) {
+        guard buffer.count >= 4 else {
+            throw .invalid(.vfioIOMMUGetInfo, argument: "argsz", "the buffer cannot hold argsz")
+        }
+        buffer.storeBytes(of: argsz, as: UInt32.self)
+        try fd.perform(.vfioIOMMUGetInfo, bytes: buffer, argumentName: "argsz")
     }
 
     /// VFIO_IOMMU_DIRTY_PAGES START (native type1 only; compat answers ENOTTY).

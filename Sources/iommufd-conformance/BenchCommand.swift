@@ -14,7 +14,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let iommufd = try IOMMUFD.open()
-        var ioas = try iommufd.allocIOAS()
+        let ioas = try iommufd.allocIOAS()
         _ = try ioas.iovaRanges()
         let page = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 4096)
         defer { page.deallocate() }

@@ -1,4 +1,5 @@
 import Glibc
+import IOMMUFD
 import Testing
 @testable import Conformance
 
@@ -20,7 +21,26 @@ import Testing
             try ctx.check(true, "")
             try ctx.checkEqual(2, 2, "two")
         })
-        #expect(r.status == .pass && r.reason == "2 assertions")
+        #expect(r.status == .pass && r.reason == "2 assertions, 0 setup steps")
+    }
+
+    @Test func setupStepsAreNotAssertions() {
+        let onlySetup = runner.run(ConformanceCase("t.setup", rule: "r") { ctx in
+            try ctx.setup("alloc") { 1 }
+            try ctx.setup("map") { 2 }
+        })
+        #expect(onlySetup.status == .fail && onlySetup.reason.contains("no assertion")
+                && onlySetup.reason.contains("2 setup steps"), "\(onlySetup.reason)")
+        let checked = runner.run(ConformanceCase("t.setup-and-check", rule: "r") { ctx in
+            let value = try ctx.setup("alloc") { 7 }
+            try ctx.checkEqual(value, 7, "value")
+        })
+        #expect(checked.status == .pass && checked.reason == "1 assertions, 1 setup steps", "\(checked.reason)")
+        let failedSetup = runner.run(ConformanceCase("t.setup-fails", rule: "r") { ctx in
+            try ctx.setup("alloc") { throw IOMMUFDError.kernel(.ioasAlloc, .noMemory) }
+            try ctx.check(true, "")
+        })
+        #expect(failedSetup.status == .fail && failedSetup.reason.contains("alloc: expected success"), "\(failedSetup.reason)")
     }
 
     @Test func failedCheckFailsWithItsMessage() {

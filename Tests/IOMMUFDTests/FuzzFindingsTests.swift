@@ -12,7 +12,7 @@ import Testing
         let mock = MockIoctlDriver()
         let iommufd = IOMMUFD(adopting: 601, driver: mock)
         for size in [-1, Int.min, IOMMUFD.maximumHWInfoBuffer + 1, 1 << 40] {
-            let error = #expect(throws: IOMMUFDError.self) { _ = try iommufd.hwInfo(device: DeviceID(rawValue: 1), bufferSize: size) }
+            let error = #expect(throws: IOMMUFDError.self) { _ = try iommufd.hwInfo(device: IOMMUFDDeviceID(rawValue: 1), bufferSize: size) }
             #expect(error?.origin == .validation && error?.argument == "data_len")
         }
         #expect(mock.calls.isEmpty)

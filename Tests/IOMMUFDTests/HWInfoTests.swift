@@ -86,7 +86,7 @@ import Testing
             cmd.pointee.out_max_pasid_log2 = 20
         })
         let iommufd = IOMMUFD(adopting: 201, driver: mock)
-        let info = try iommufd.hwInfo(device: DeviceID(rawValue: 4))
+        let info = try iommufd.hwInfo(device: IOMMUFDDeviceID(rawValue: 4))
         let sent = try #require(mock.calls(.getHWInfo).first).decode(iommu_hw_info.self)
         #expect(sent.size == UInt32(MemoryLayout<iommu_hw_info>.size))
         #expect(sent.dev_id == 4)

@@ -9,7 +9,7 @@ import Testing
         mock.script(.hwptAlloc, .u32(21, at: offset(\iommu_hwpt_alloc.out_hwpt_id)))
         let iommufd = IOMMUFD(adopting: 301, driver: mock)
         do {
-            let hwpt = try iommufd.allocHWPT(device: DeviceID(rawValue: 3), ioas: IOASID(rawValue: 2),
+            let hwpt = try iommufd.allocHWPT(device: IOMMUFDDeviceID(rawValue: 3), ioas: IOASID(rawValue: 2),
                                              flags: [.dirtyTracking], fault: FaultQueueID(rawValue: 9))
             #expect(hwpt.id == HWPTID(rawValue: 21))
         }
@@ -33,7 +33,7 @@ import Testing
             data.set(userBytes(cmd.data_uptr, Int(cmd.data_len)))
         })
         let iommufd = IOMMUFD(adopting: 302, driver: mock)
-        let hwpt = try iommufd.allocNestedHWPT(device: DeviceID(rawValue: 1), parent: .hwpt(HWPTID(rawValue: 5)),
+        let hwpt = try iommufd.allocNestedHWPT(device: IOMMUFDDeviceID(rawValue: 1), parent: .hwpt(HWPTID(rawValue: 5)),
                                                data: .vtdStage1(flags: [.supervisorRequests, .writeProtect],
                                                                 pgtblAddr: 0x1234_5000, addrWidth: 48))
         let cmd = try #require(mock.calls(.hwptAlloc).first).decode(iommu_hwpt_alloc.self)
@@ -59,7 +59,7 @@ import Testing
         let mock = MockIoctlDriver()
         let iommufd = IOMMUFD(adopting: 303, driver: mock)
         let error = #expect(throws: IOMMUFDError.self) {
-            _ = try iommufd.allocHWPT(device: DeviceID(rawValue: 1), ioas: IOASID(rawValue: 2), flags: .faultIDValid)
+            _ = try iommufd.allocHWPT(device: IOMMUFDDeviceID(rawValue: 1), ioas: IOASID(rawValue: 2), flags: .faultIDValid)
         }
         #expect(error?.origin == .validation)
         #expect(mock.calls.isEmpty)

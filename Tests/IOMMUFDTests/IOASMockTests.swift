@@ -63,7 +63,7 @@ import Testing
         mock.script(.viommuAlloc, .fail(.inappropriateIOCTLForDevice))
         let iommufd = IOMMUFD(adopting: 104, driver: mock)
         let error = #expect(throws: IOMMUFDError.self) {
-            _ = try iommufd.allocVIOMMU(type: .armSMMUv3, device: DeviceID(rawValue: 1), parent: HWPTID(rawValue: 2))
+            _ = try iommufd.allocVIOMMU(type: .armSMMUv3, device: IOMMUFDDeviceID(rawValue: 1), parent: HWPTID(rawValue: 2))
         }
         #expect(error?.ioctl == "IOMMU_VIOMMU_ALLOC")
         #expect(error?.meaning.contains("not supported by this kernel") == true)

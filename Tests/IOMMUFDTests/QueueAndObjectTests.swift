@@ -26,7 +26,7 @@ import Testing
             #expect(queue.id == FaultQueueID(rawValue: 12))
             let faults = try queue.readFaults(timeout: .milliseconds(10))
             #expect(faults.count == 1)
-            #expect(faults.first?.device == DeviceID(rawValue: 3))
+            #expect(faults.first?.device == IOMMUFDDeviceID(rawValue: 3))
             #expect(faults.first?.pasid == 1)
             #expect(faults.first?.permissions == [.read, .write])
             #expect(faults.first?.isLastPage == true)
@@ -81,8 +81,8 @@ import Testing
         mock.script(.vdeviceAlloc, .u32(41, at: offset(\iommu_vdevice_alloc.out_vdevice_id)))
         let iommufd = IOMMUFD(adopting: 403, driver: mock)
         do {
-            let viommu = try iommufd.allocVIOMMU(type: .armSMMUv3, device: DeviceID(rawValue: 1), parent: HWPTID(rawValue: 2))
-            let vdev = try iommufd.allocVDevice(viommu: viommu.id, device: DeviceID(rawValue: 1), virtID: 0x10)
+            let viommu = try iommufd.allocVIOMMU(type: .armSMMUv3, device: IOMMUFDDeviceID(rawValue: 1), parent: HWPTID(rawValue: 2))
+            let vdev = try iommufd.allocVDevice(viommu: viommu.id, device: IOMMUFDDeviceID(rawValue: 1), virtID: 0x10)
             #expect(vdev.id == VDeviceID(rawValue: 41))
         }
         let calls = mock.calls

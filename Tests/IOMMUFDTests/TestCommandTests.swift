@@ -19,7 +19,7 @@ import Testing
         let iommufd = IOMMUFD(adopting: 501, driver: mock)
         let domain = try iommufd.testCommands.mockDomain(IOASID(rawValue: 3))
         #expect(domain == MockDomain(stdevID: MockStdevID(rawValue: 50), hwptID: HWPTID(rawValue: 51),
-                                     deviceID: DeviceID(rawValue: 52)))
+                                     deviceID: IOMMUFDDeviceID(rawValue: 52)))
         let cmd = try #require(mock.calls.first).decode(iommu_test_cmd.self)
         #expect(cmd.size == UInt32(MemoryLayout<iommu_test_cmd>.size))
         #expect(cmd.op == UInt32(IOMMU_TEST_OP_MOCK_DOMAIN))
@@ -37,7 +37,7 @@ import Testing
         try t.checkMap(HWPTID(rawValue: 9), iova: 0x4000, length: 0x800, userVA: 0x7000)
         try t.checkRefs(userVA: 0x7000, length: 0x1000, refs: 1)
         try t.checkIOTLB(HWPTID(rawValue: 9), id: 3, expected: 0xbadbeef)
-        try t.triggerIOPF(DeviceID(rawValue: 2), pasid: 1, groupID: 2, permissions: [.read], address: 0xdead_beaf)
+        try t.triggerIOPF(IOMMUFDDeviceID(rawValue: 2), pasid: 1, groupID: 2, permissions: [.read], address: 0xdead_beaf)
         try t.setTempMemoryLimit(16)
         let cmds = mock.calls.map { $0.decode(iommu_test_cmd.self) }
         #expect(cmds.map(\.op) == [1, 12, 10, 3, 4, 14, 15, 9].map(UInt32.init))

@@ -9,8 +9,8 @@ import Testing
         let mock = MockIoctlDriver()
         let iommufd = IOMMUFD(adopting: 601, driver: mock)
         let t = iommufd.testCommands
-        try t.checkDevCache(DeviceID(rawValue: 5), id: 2, expected: 0xbaddad)
-        try t.triggerVEvent(DeviceID(rawValue: 5))
+        try t.checkDevCache(IOMMUFDDeviceID(rawValue: 5), id: 2, expected: 0xbaddad)
+        try t.triggerVEvent(IOMMUFDDeviceID(rawValue: 5))
         try t.pasidAttach(MockStdevID(rawValue: 7), pasid: 100, to: HWPTID(rawValue: 9))
         try t.pasidReplace(MockStdevID(rawValue: 7), pasid: 100, with: IOASID(rawValue: 3))
         try t.pasidDetach(MockStdevID(rawValue: 7), pasid: 100)

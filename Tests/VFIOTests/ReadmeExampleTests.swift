@@ -14,7 +14,7 @@ import VFIO
         print(ranges.ranges, "alignment", ranges.alignment)
 
         let device = try VFIODevice.openCdev("/dev/vfio/devices/vfio0")
-        let devID = try device.bind(iommufd: iommufd)  // DeviceID, not an Int32
+        let devID = try device.bind(iommufd: iommufd)  // IOMMUFDDeviceID, not an Int32
         try device.attach(ioas.id)
 
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 4096)

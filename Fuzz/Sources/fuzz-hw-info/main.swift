@@ -51,7 +51,7 @@ func queryThroughKernel(_ kernel: FuzzKernel) -> HWInfo? {
     let bufferSize = kernel.input.bool() ? 256 : kernel.input.interestingInt()
     let requested: UInt32? = kernel.input.bool() ? kernel.input.u32() : nil
     do throws(IOMMUFDError) {
-        return try iommufd.hwInfo(device: DeviceID(rawValue: kernel.input.u32()), requestedType: requested,
+        return try iommufd.hwInfo(device: IOMMUFDDeviceID(rawValue: kernel.input.u32()), requestedType: requested,
                                   bufferSize: bufferSize)
     } catch {
         _ = error.description

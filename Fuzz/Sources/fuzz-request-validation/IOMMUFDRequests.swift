@@ -59,14 +59,14 @@ func iommufdRequest(_ kernel: FuzzKernel, _ iommufd: borrowing IOMMUFD, _ ioas: 
     case 10:
         let fault: FaultQueueID? = input.bool() ? FaultQueueID(rawValue: input.u32()) : nil
         check(kernel, .hwptAlloc) { () throws(IOMMUFDError) in
-            _ = try iommufd.allocHWPT(device: DeviceID(rawValue: input.u32()), ioas: IOASID(rawValue: input.u32()),
+            _ = try iommufd.allocHWPT(device: IOMMUFDDeviceID(rawValue: input.u32()), ioas: IOASID(rawValue: input.u32()),
                                       flags: HWPTAllocFlags(rawValue: input.u32()), fault: fault).release()
         }
     case 11:
         let data = hwptData(&kernel.input)
         let parent: NestingParent = input.bool() ? .hwpt(HWPTID(rawValue: input.u32())) : .viommu(VIOMMUID(rawValue: input.u32()))
         check(kernel, .hwptAlloc) { () throws(IOMMUFDError) in
-            _ = try iommufd.allocNestedHWPT(device: DeviceID(rawValue: input.u32()), parent: parent, data: data,
+            _ = try iommufd.allocNestedHWPT(device: IOMMUFDDeviceID(rawValue: input.u32()), parent: parent, data: data,
                                             flags: HWPTAllocFlags(rawValue: input.u32())).release()
         }
     case 12:
@@ -78,7 +78,7 @@ func iommufdRequest(_ kernel: FuzzKernel, _ iommufd: borrowing IOMMUFD, _ ioas: 
     case 13:
         var data = input.data(max: 64)
         check(kernel, .viommuAlloc) { () throws(IOMMUFDError) in
-            _ = try iommufd.allocVIOMMU(type: VIOMMUType(rawValue: input.u32()), device: DeviceID(rawValue: input.u32()),
+            _ = try iommufd.allocVIOMMU(type: VIOMMUType(rawValue: input.u32()), device: IOMMUFDDeviceID(rawValue: input.u32()),
                                         parent: HWPTID(rawValue: input.u32()), data: &data).release()
         }
     case 14:
@@ -87,7 +87,7 @@ func iommufdRequest(_ kernel: FuzzKernel, _ iommufd: borrowing IOMMUFD, _ ioas: 
         check(kernel, nil) { () throws(IOMMUFDError) in try readFaults(kernel, iommufd) }
     case 16:
         check(kernel, .option) { () throws(IOMMUFDError) in
-            _ = try iommufd.fd.option(input.u32(), object: input.u32(), set: input.bool() ? input.u64() : nil)
+            _ = try iommufd.raw.option(input.u32(), object: input.u32(), set: input.bool() ? input.u64() : nil)
         }
     case 17:
         check(kernel, .destroy) { () throws(IOMMUFDError) in try iommufd.destroy(IOASID(rawValue: input.u32())) }

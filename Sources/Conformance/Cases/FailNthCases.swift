@@ -64,119 +64,17 @@ enum FailNthCases {
         deinit { close(fd) }
     }
 
-    /// One run of a sequence. Returns nil when every step succeeded, else the failing step's error.
-    typealias Sequence = @Sendable (Nth, MBuf) -> IOMMUFDError?
-
-    static func run(_ body: () throws(IOMMUFDError) -> Void) -> IOMMUFDError? {
-        do { try body(); return nil } catch { return error }
+    /// What a sequence runs against: the selftest's 2 MiB anonymous buffer, a 2 MiB memfd
+    /// (its mfd, for MAP_FILE) and the kernel, whose selftest version the sequence follows.
+    struct Inputs {
+        let buffer: MBuf
+        let memfd: Int32
+        let kernel: KernelVersion
     }
 
-    /// Opens /dev/iommu as a typed-throws step.
-    static func openFD() throws(IOMMUFDError) -> IOMMUFD { try IOMMUFD.open() }
-
-    static let sequences: [(String, Sequence)] = [
-        ("basic", { nth, buf in
-            nth.enable()
-            let iommufd: IOMMUFD
-            do throws(IOMMUFDError) { iommufd = try openFD() } catch { return error }
-            let fd = iommufd.fd
-            return run { () throws(IOMMUFDError) in
-                let ioas = try fd.cfAllocIOAS()
-                var out = iommu_ioas_iova_ranges(), r: [iommu_iova_range] = []
-                try fd.cfIOVARanges(ioas, capacity: 10, out: &out, ranges: &r)
-                try fd.cfAllow(ioas, [(16 * 1024, UInt64(buf.count) + 16 * 1024 * 600 - 1)])
-                let iova = try fd.cfMap(ioas, va: buf.va, length: UInt64(buf.count))
-                try fd.cfCopy(dst: ioas, src: ioas, srcIOVA: iova, length: 160)
-                try fd.cfUnmap(ioas, iova: iova, length: UInt64(buf.count))
-                _ = try? fd.cfUnmap(ioas, iova: iova, length: UInt64(buf.count))
-            }
-        }),
-        ("map_domain", { nth, buf in
-            let iommufd: IOMMUFD
-            do throws(IOMMUFDError) { iommufd = try openFD() } catch { return error }
-            let fd = iommufd.fd, test = iommufd.testCommands
-            return run { () throws(IOMMUFDError) in
-                let ioas = IOASID(rawValue: try fd.cfAllocIOAS())
-                try test.setTempMemoryLimit(32)
-                nth.enable()
-                var md = try test.mockDomain(ioas)
-                try fd.cfMap(ioas.rawValue, va: buf.va, length: 262144)
-                try fd.cfDestroy(md.stdevID.rawValue)
-                md = try test.mockDomain(ioas)
-            }
-        }),
-        ("map_two_domains", { nth, buf in
-            let iommufd: IOMMUFD
-            do throws(IOMMUFDError) { iommufd = try openFD() } catch { return error }
-            let fd = iommufd.fd, test = iommufd.testCommands
-            return run { () throws(IOMMUFDError) in
-                let ioas = IOASID(rawValue: try fd.cfAllocIOAS())
-                try test.setTempMemoryLimit(32)
-                let a = try test.mockDomain(ioas)
-                nth.enable()
-                let b = try test.mockDomain(ioas)
-                try fd.cfMap(ioas.rawValue, va: buf.va, length: 262144)
-                try fd.cfDestroy(a.stdevID.rawValue)
-                try fd.cfDestroy(b.stdevID.rawValue)
-                _ = try test.mockDomain(ioas)
-                _ = try test.mockDomain(ioas)
-            }
-        }),
-        ("access_rw", { nth, buf in
-            let iommufd: IOMMUFD
-            do throws(IOMMUFDError) { iommufd = try openFD() } catch { return error }
-            let fd = iommufd.fd, test = iommufd.testCommands
-            let small = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
-            let big = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096 * 8, alignment: 8)
-            defer { small.deallocate(); big.deallocate() }
-            return run { () throws(IOMMUFDError) in
-                let ioas = IOASID(rawValue: try fd.cfAllocIOAS())
-                try test.setTempMemoryLimit(32)
-                let iova = try fd.cfMap(ioas.rawValue, va: buf.va, length: 262144)
-                nth.enable()
-                let access = try test.createAccess(ioas)
-                try test.accessRW(access.id, iova: iova, buffer: small)
-                try test.accessRW(access.id, iova: iova, buffer: small, flags: .write)
-                try test.accessRW(access.id, iova: iova, buffer: small, flags: .slowPath)
-                try test.accessRW(access.id, iova: iova, buffer: small, flags: [.slowPath, .write])
-                try test.accessRW(access.id, iova: iova, buffer: big, flags: .slowPath)
-                try access.close()
-            }
-        }),
-        ("access_pin", { nth, buf in
-            let iommufd: IOMMUFD
-            do throws(IOMMUFDError) { iommufd = try openFD() } catch { return error }
-            let fd = iommufd.fd, test = iommufd.testCommands
-            return run { () throws(IOMMUFDError) in
-                let ioas = IOASID(rawValue: try fd.cfAllocIOAS())
-                try test.setTempMemoryLimit(32)
-                let iova = try fd.cfMap(ioas.rawValue, va: buf.va, length: UInt64(buf.count))
-                let access = try test.createAccess(ioas, flags: .needsPinPages)
-                nth.enable()
-                let pin = try test.accessPages(access.id, iova: iova, length: UInt64(buf.count), userVA: buf.va)
-                try test.destroyAccessPages(access.id, pagesID: pin)
-                try access.close()
-            }
-        }),
-        ("device", { nth, buf in
-            let iommufd: IOMMUFD
-            do throws(IOMMUFDError) { iommufd = try openFD() } catch { return error }
-            let fd = iommufd.fd, test = iommufd.testCommands
-            let info = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
-            defer { info.deallocate() }
-            return run { () throws(IOMMUFDError) in
-                let ioas = try fd.cfAllocIOAS(), ioas2 = try fd.cfAllocIOAS()
-                try fd.cfMap(ioas, va: buf.va, length: MS.page, iova: MS.apertureStart)
-                try fd.cfMap(ioas2, va: buf.va, length: MS.page, iova: MS.apertureStart)
-                nth.enable()
-                let md = try test.mockDomain(IOASID(rawValue: ioas))
-                _ = try fd.cfHWInfo(md.deviceID.rawValue, data: info, dataLen: 8)
-                let hwpt = try fd.cfHWPTAlloc(dev: md.deviceID.rawValue, pt: ioas)
-                try test.mockDomainReplace(md.stdevID, with: IOASID(rawValue: ioas2))
-                try test.mockDomainReplace(md.stdevID, with: HWPTID(rawValue: hwpt))
-            }
-        }),
-    ]
+    /// One run of a sequence (FailNthSequences.swift). Returns nil when every step
+    /// succeeded, else the failing step's error.
+    typealias Sequence = @Sendable (Nth, Inputs) -> IOMMUFDError?
 
     /// What a sweep saw: how far it got and which errno each injected run ended with.
     struct Sweep {
@@ -225,13 +123,15 @@ enum FailNthCases {
     }
 
     static var all: [ConformanceCase] {
-        sequences.map { (name, seq) in
+        sequences.map { (name, since, seq) in
             ConformanceCase("failnth.sweep", rule: "with the Nth allocation/injection point failing, every N, the \(name) sequence fails cleanly with an errno and leaves no pinned page",
-                            since: name == "device" ? "6.6" : "6.2", requires: [.iommufd, .testModule, .failNth, .root], mode: name) { ctx in
-                if ["map_domain", "map_two_domains", "device"].contains(name) { try requireMockDevices(ctx) }
+                            since: since, requires: [.iommufd, .testModule, .failNth, .root], mode: name) { ctx in
+                if !["basic", "access_rw", "access_pin"].contains(name) { try requireMockDevices(ctx) }
                 try setupDebugfs()
                 let buf = try needBuffer(2 << 20)
                 buf.fill()
+                let file = try MemFile.memfd(size: 2 << 20)
+                let inputs = Inputs(buffer: buf, memfd: file.fd, kernel: ctx.kernel)
                 let nth = try Nth()
                 let checker = try ctx.openIOMMUFD()
                 let test = checker.testCommands
@@ -242,21 +142,22 @@ enum FailNthCases {
                     } catch { throw CaseFailure("\(what): pages still pinned after teardown (MD_CHECK_REFS: \(error))") }
                 }
                 // Iteration 0: the clean sequence must succeed.
-                if let e = seq(nth, buf) { throw CaseFailure("clean run of \(name) failed: \(e)") }
+                if let e = seq(nth, inputs) { throw CaseFailure("clean run of \(name) failed: \(e)") }
                 _ = test.setTempMemoryLimitQuiet(MS.defaultMemoryLimit)
                 try refsClean("clean run")
                 let result = try sweep(nth, attempt: {
-                    let err = seq(nth, buf)
+                    let err = seq(nth, inputs)
                     let fired = nth.disarm()
                     _ = test.setTempMemoryLimitQuiet(MS.defaultMemoryLimit)
                     return (err, fired)
                 }, afterEach: { n in try refsClean("N=\(n)") })
                 // A fresh clean run still works after the sweep.
-                if let e = seq(nth, buf) { throw CaseFailure("clean run after the sweep failed: \(e)") }
+                if let e = seq(nth, inputs) { throw CaseFailure("clean run after the sweep failed: \(e)") }
                 _ = test.setTempMemoryLimitQuiet(MS.defaultMemoryLimit)
                 try refsClean("final clean run")
                 try result.check(ctx)
                 _ = consume checker
+                withExtendedLifetime(file) {}
             }
         }
     }

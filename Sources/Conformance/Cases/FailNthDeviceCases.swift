@@ -90,7 +90,7 @@ enum FailNthDeviceCases {
         let path = try DMAPath(mode: .native, pci: edu)
         let a = try DMABuffer(size: 4096), b = try DMABuffer(size: 4096)
         a.fillPattern(seed: 31, length: 2048)
-        try ctx.expectOK("map and DMA after the sweep") { () throws(IOMMUFDError) in
+        try ctx.expectOK("map and DMA after the sweep") {
             try path.map(a, length: 4096, iova: iova)
             try path.map(b, length: 4096, iova: iova + 0x10_0000)
             try path.roundTrip(from: iova, to: iova + 0x10_0000, length: 2048)

@@ -70,7 +70,7 @@ enum GenericCases {
                 let iommufd = try ctx.openIOMMUFD()
                 var cmd = RawCommand(count: s.size + 8)
                 cmd.set(UInt32(s.minSize - 1), at: 0)
-                try ctx.expectErrno(.invalidArgument, "size \(s.minSize - 1)") { () throws(IOMMUFDError) in
+                try ctx.expectErrno(.invalidArgument, "size \(s.minSize - 1)") {
                     try cmd.send(s.request, on: iommufd.fd)
                 }
             },
@@ -81,7 +81,7 @@ enum GenericCases {
                 var cmd = RawCommand(count: s.size + 8)
                 cmd.set(UInt32(s.size + 1), at: 0)
                 cmd.bytes[s.size] = 0xff
-                try ctx.expectErrno(.argListTooLong, "size \(s.size + 1), tail 0xff") { () throws(IOMMUFDError) in
+                try ctx.expectErrno(.argListTooLong, "size \(s.size + 1), tail 0xff") {
                     try cmd.send(s.request, on: iommufd.fd)
                 }
             },
@@ -91,10 +91,10 @@ enum GenericCases {
                 let iommufd = try ctx.openIOMMUFD()
                 var exact = RawCommand(count: s.size + 8)
                 exact.set(UInt32(s.size), at: 0)
-                let exactResult = ctx.observe { () throws(IOMMUFDError) in try exact.send(s.request, on: iommufd.fd) }
+                let exactResult = ctx.observe { try exact.send(s.request, on: iommufd.fd) }
                 var long = RawCommand(count: s.size + 8)
                 long.set(UInt32(s.size + 8), at: 0)
-                let longResult = ctx.observe { () throws(IOMMUFDError) in try long.send(s.request, on: iommufd.fd) }
+                let longResult = ctx.observe { try long.send(s.request, on: iommufd.fd) }
                 try ctx.check(exactResult == longResult,
                               "exact size gave \(exactResult) but size+8 with zero tail gave \(longResult)")
                 try ctx.check(longResult != "E2BIG", "a zero tail must not be E2BIG")
@@ -107,21 +107,21 @@ enum GenericCases {
             let iommufd = try ctx.openIOMMUFD()
             let result: Result<Void, IOMMUFDError>
             do throws(IOMMUFDError) { try iommufd.close(); result = .success(()) } catch { result = .failure(error) }
-            try ctx.expectOK("close") { () throws(IOMMUFDError) in try result.get() }
+            try ctx.expectOK("close") { try result.get() }
         },
         ConformanceCase("generic.destroy.bad-id", rule: "DESTROY of an id that names nothing fails ENOENT",
                         requires: [.iommufd]) { ctx in
             let iommufd = try ctx.openIOMMUFD()
-            try ctx.expectErrno(.noSuchFileOrDirectory, "destroy 0") { () throws(IOMMUFDError) in
+            try ctx.expectErrno(.noSuchFileOrDirectory, "destroy 0") {
                 try iommufd.destroy(AnyObjectID(rawValue: 0))
             }
-            try ctx.expectErrno(.noSuchFileOrDirectory, "destroy 0xffffffff") { () throws(IOMMUFDError) in
+            try ctx.expectErrno(.noSuchFileOrDirectory, "destroy 0xffffffff") {
                 try iommufd.destroy(AnyObjectID(rawValue: .max))
             }
         },
         ConformanceCase("generic.bad-pointer", rule: "a NULL argument pointer fails EFAULT", requires: [.iommufd]) { ctx in
             let iommufd = try ctx.openIOMMUFD()
-            try ctx.expectErrno(.badAddress, "DESTROY with NULL") { () throws(IOMMUFDError) in
+            try ctx.expectErrno(.badAddress, "DESTROY with NULL") {
                 try iommufd.fd.perform(.destroy, value: 0)
             }
         },
@@ -131,11 +131,11 @@ enum GenericCases {
             var cmd = RawCommand(count: 16)
             cmd.set(UInt32(8), at: 0)
             let below = IoctlRequest("IOMMU_CMD_BASE-1", (0x3b << 8) | 0x7f)
-            try ctx.expectErrno(.inappropriateIOCTLForDevice, "ioctl 0x3b7f") { () throws(IOMMUFDError) in
+            try ctx.expectErrno(.inappropriateIOCTLForDevice, "ioctl 0x3b7f") {
                 try cmd.send(below, on: iommufd.fd)
             }
             let above = IoctlRequest("past HW_QUEUE_ALLOC", (0x3b << 8) | 0x9f)
-            try ctx.expectErrno(.inappropriateIOCTLForDevice, "ioctl 0x3b9f") { () throws(IOMMUFDError) in
+            try ctx.expectErrno(.inappropriateIOCTLForDevice, "ioctl 0x3b9f") {
                 try cmd.send(above, on: iommufd.fd)
             }
         },
@@ -145,45 +145,45 @@ enum GenericCases {
             let iommufd = try ctx.openIOMMUFD()
             var cmd = RawCommand(count: 16)
             cmd.set(UInt32(16), at: 0)
-            try ctx.expectErrno(.noSuchFileOrDirectory, "size 16, id 0") { () throws(IOMMUFDError) in
+            try ctx.expectErrno(.noSuchFileOrDirectory, "size 16, id 0") {
                 try cmd.send(.destroy, on: iommufd.fd)
             }
             cmd.set(UInt64(1), at: 8)
-            try ctx.expectErrno(.argListTooLong, "size 16, future field 1") { () throws(IOMMUFDError) in
+            try ctx.expectErrno(.argListTooLong, "size 16, future field 1") {
                 try cmd.send(.destroy, on: iommufd.fd)
             }
             cmd.set(UInt32(8), at: 0)
-            try ctx.expectErrno(.noSuchFileOrDirectory, "size 8") { () throws(IOMMUFDError) in
+            try ctx.expectErrno(.noSuchFileOrDirectory, "size 8") {
                 try cmd.send(.destroy, on: iommufd.fd)
             }
             cmd.set(UInt32(7), at: 0)
-            try ctx.expectErrno(.invalidArgument, "size 7") { () throws(IOMMUFDError) in
+            try ctx.expectErrno(.invalidArgument, "size 7") {
                 try cmd.send(.destroy, on: iommufd.fd)
             }
         },
         ConformanceCase("generic.option.rlimit-mode", rule: "RLIMIT_MODE reads 0, accepts 1 and 0 from root, rejects 2 with EINVAL",
                         requires: [.iommufd, .root]) { ctx in
             let iommufd = try ctx.openIOMMUFD()
-            try ctx.checkEqual(try ctx.expectOK("get") { () throws(IOMMUFDError) in try iommufd.rlimitMode() }, .user, "initial mode")
-            try ctx.expectOK("set 1") { () throws(IOMMUFDError) in try iommufd.setRlimitMode(.process) }
-            try ctx.expectErrno(.invalidArgument, "set 2") { () throws(IOMMUFDError) in
-                try iommufd.fd.option(UInt32(IOMMU_OPTION_RLIMIT_MODE.rawValue), set: 2)
+            try ctx.checkEqual(try ctx.expectOK("get") { try iommufd.rlimitMode() }, .user, "initial mode")
+            try ctx.expectOK("set 1") { try iommufd.setRlimitMode(.process) }
+            try ctx.expectErrno(.invalidArgument, "set 2") {
+                try iommufd.fd.raw.option(UInt32(IOMMU_OPTION_RLIMIT_MODE.rawValue), set: 2)
             }
-            try ctx.checkEqual(try ctx.expectOK("get") { () throws(IOMMUFDError) in try iommufd.rlimitMode() }, .process, "mode after set")
-            try ctx.expectOK("set 0") { () throws(IOMMUFDError) in try iommufd.setRlimitMode(.user) }
+            try ctx.checkEqual(try ctx.expectOK("get") { try iommufd.rlimitMode() }, .process, "mode after set")
+            try ctx.expectOK("set 0") { try iommufd.setRlimitMode(.user) }
         },
         ConformanceCase("generic.option.rlimit-object-id", rule: "RLIMIT_MODE with an object id fails EOPNOTSUPP",
                         requires: [.iommufd]) { ctx in
             let iommufd = try ctx.openIOMMUFD()
-            try ctx.expectErrno(.notSupported, "get with object_id 1") { () throws(IOMMUFDError) in
-                try iommufd.fd.option(UInt32(IOMMU_OPTION_RLIMIT_MODE.rawValue), object: 1)
+            try ctx.expectErrno(.notSupported, "get with object_id 1") {
+                try iommufd.fd.raw.option(UInt32(IOMMU_OPTION_RLIMIT_MODE.rawValue), object: 1)
             }
         },
         ConformanceCase("generic.option.rlimit-busy", rule: "RLIMIT_MODE cannot change while objects exist (EBUSY)",
                         requires: [.iommufd, .root]) { ctx in
             let iommufd = try ctx.openIOMMUFD()
-            let ioas = try ctx.expectOK("alloc IOAS") { () throws(IOMMUFDError) in try iommufd.allocIOAS() }
-            try ctx.expectErrno(.resourceBusy, "set 1 with an IOAS") { () throws(IOMMUFDError) in
+            let ioas = try ctx.expectOK("alloc IOAS") { try iommufd.allocIOAS() }
+            try ctx.expectErrno(.resourceBusy, "set 1 with an IOAS") {
                 try iommufd.setRlimitMode(.process)
             }
             _ = consume ioas
@@ -191,17 +191,17 @@ enum GenericCases {
         ConformanceCase("generic.option.huge-pages-needs-object", rule: "HUGE_PAGES without an IOAS id fails ENOENT",
                         requires: [.iommufd]) { ctx in
             let iommufd = try ctx.openIOMMUFD()
-            try ctx.expectErrno(.noSuchFileOrDirectory, "get, object 0") { () throws(IOMMUFDError) in
-                try iommufd.fd.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue))
+            try ctx.expectErrno(.noSuchFileOrDirectory, "get, object 0") {
+                try iommufd.fd.raw.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue))
             }
-            try ctx.expectErrno(.noSuchFileOrDirectory, "set, object 0") { () throws(IOMMUFDError) in
-                try iommufd.fd.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), set: 1)
+            try ctx.expectErrno(.noSuchFileOrDirectory, "set, object 0") {
+                try iommufd.fd.raw.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), set: 1)
             }
         },
         ConformanceCase("generic.option.unknown", rule: "an unknown option id fails EOPNOTSUPP", requires: [.iommufd]) { ctx in
             let iommufd = try ctx.openIOMMUFD()
-            try ctx.expectErrno(.notSupported, "option 99") { () throws(IOMMUFDError) in
-                try iommufd.fd.option(99)
+            try ctx.expectErrno(.notSupported, "option 99") {
+                try iommufd.fd.raw.option(99)
             }
         },
     ]

@@ -34,7 +34,7 @@ enum LibraryCases {
     static func kernelErrors(_ ctx: CaseContext) throws {
         let container = try VFIOContainer.openIOMMUFDCompat()
         try ctx.check(failed { try container.setIOMMU(.type1v2) }, "SET_IOMMU with no group succeeded")
-        try ctx.check(failed { try container.fd.destroyObject(0) }, "destroy id 0 succeeded")
+        try ctx.check(failed { try container.fd.raw.destroy(0) }, "destroy id 0 succeeded")
     }
 
     static func nonEduInit(_ ctx: CaseContext, _ cdev: String) throws {
@@ -73,7 +73,7 @@ enum LibraryCases {
 
     static func faultQueue(_ ctx: CaseContext) throws {
         let iommufd = try ctx.openIOMMUFD()
-        _ = try ctx.expectOK("FAULT_QUEUE_ALLOC") { () throws(IOMMUFDError) in try iommufd.allocFaultQueue() }
+        _ = try ctx.expectOK("FAULT_QUEUE_ALLOC") { try iommufd.allocFaultQueue() }
     }
 
     static let noLeakOnDrop = ConformanceCase(
@@ -98,14 +98,14 @@ enum LibraryCases {
             try ctx.skip("no QEMU nvme device (1b36:0010) in this machine")
         }
         try ctx.checkEqual(nvme.driver, "vfio-pci", "nvme driver before")
-        let off = try ctx.expectOK("unbind") { () throws(IOMMUFDError) in try nvme.unbindFromVFIO() }
+        let off = try ctx.expectOK("unbind") { try nvme.unbindFromVFIO() }
         try ctx.check(off.driver != "vfio-pci", "still on vfio-pci after unbind")
         try ctx.checkEqual(off.vfioCdevPath, nil, "cdev after unbind")
-        let on = try ctx.expectOK("bind") { () throws(IOMMUFDError) in try off.bindToVFIO() }
+        let on = try ctx.expectOK("bind") { try off.bindToVFIO() }
         try ctx.checkEqual(on.driver, "vfio-pci", "nvme driver after bind")
         guard let cdev = on.vfioCdevPath else { throw CaseFailure("no VFIO cdev after bind") }
-        let device = try ctx.expectOK("open \(cdev)") { () throws(IOMMUFDError) in try VFIODevice.openCdev(cdev) }
+        let device = try ctx.expectOK("open \(cdev)") { try VFIODevice.openCdev(cdev) }
         let iommufd = try ctx.openIOMMUFD()
-        _ = try ctx.expectOK("bind the new cdev") { () throws(IOMMUFDError) in try device.bind(iommufd: iommufd) }
+        _ = try ctx.expectOK("bind the new cdev") { try device.bind(iommufd: iommufd) }
     }
 }

@@ -36,13 +36,13 @@ enum MapFileCases {
             let cpu = try file.view()
             let anon = try DMABuffer(size: M.page)
             Pattern.fill(cpu.bytes, seed: 21, length: M.length)
-            try ctx.expectOK("MAP_FILE start 0 (page 0) at src") { () throws(IOMMUFDError) in
+            try ctx.expectOK("MAP_FILE start 0 (page 0) at src") {
                 try n.ioas.mapFile(file.descriptor, start: 0, length: UInt64(M.page), at: M.src)
             }
-            try ctx.expectOK("MAP_FILE start 4096 (page 1) at dst") { () throws(IOMMUFDError) in
+            try ctx.expectOK("MAP_FILE start 4096 (page 1) at dst") {
                 try n.ioas.mapFile(file.descriptor, start: UInt64(M.page), length: UInt64(M.page), at: M.dst)
             }
-            try ctx.expectOK("MAP anon buffer") { () throws(IOMMUFDError) in try path.map(anon, length: M.page, iova: M.other) }
+            try ctx.expectOK("MAP anon buffer") { try path.map(anon, length: M.page, iova: M.other) }
             try M.dma(ctx, path, "memfd page 0 → device → anon", from: M.src, to: M.other)
             try ctx.check(anon.matchesPattern(seed: 21, length: M.length), "the device did not read the memfd's bytes")
 
@@ -56,14 +56,14 @@ enum MapFileCases {
             try ctx.check(Pattern.matches(second.bytes, seed: 21, length: M.length), "page 0 of the file changed")
 
             // The same file page again, at an IOVA the kernel picks (io_pagetable.c:286-293 aligns it like `start`).
-            let iova = try ctx.expectOK("MAP_FILE page 0 again, kernel-chosen IOVA") { () throws(IOMMUFDError) in
+            let iova = try ctx.expectOK("MAP_FILE page 0 again, kernel-chosen IOVA") {
                 try n.ioas.mapFile(file.descriptor, start: 0, length: UInt64(M.page))
             }
             try ctx.check(iova != 0 && iova % UInt64(M.page) == 0, "kernel-chosen IOVA 0x\(String(iova, radix: 16)) is not page aligned")
             DMACases.memsetZero(anon)
             try M.dma(ctx, path, "page 0 through its second IOVA → anon", from: iova, to: M.other)
             try ctx.check(anon.matchesPattern(seed: 21, length: M.length), "the second mapping of page 0 read other bytes")
-            try ctx.checkEqual(try ctx.expectOK("UNMAP src") { () throws(IOMMUFDError) in
+            try ctx.checkEqual(try ctx.expectOK("UNMAP src") {
                 try n.ioas.unmap(iova: M.src, length: UInt64(M.page))
             }, UInt64(M.page), "bytes unmapped at src")
         }
@@ -80,13 +80,13 @@ enum MapFileCases {
             let anon = try DMABuffer(size: M.page)
             let slice = 0x10_2000 // 1 MiB + 8 KiB: a 4 KiB page in the middle of the folio
             Pattern.fill(cpu.bytes, seed: 31, length: M.length)
-            try ctx.expectOK("MAP_FILE the whole 2 MiB at src") { () throws(IOMMUFDError) in
+            try ctx.expectOK("MAP_FILE the whole 2 MiB at src") {
                 try n.ioas.mapFile(file.descriptor, start: 0, length: UInt64(file.size), at: M.src)
             }
-            try ctx.expectOK("MAP_FILE start 0x102000 length 4096 at dst") { () throws(IOMMUFDError) in
+            try ctx.expectOK("MAP_FILE start 0x102000 length 4096 at dst") {
                 try n.ioas.mapFile(file.descriptor, start: UInt64(slice), length: UInt64(M.page), at: M.dst)
             }
-            try ctx.expectOK("MAP anon buffer") { () throws(IOMMUFDError) in try path.map(anon, length: M.page, iova: M.other) }
+            try ctx.expectOK("MAP anon buffer") { try path.map(anon, length: M.page, iova: M.other) }
             try M.dma(ctx, path, "hugetlb file offset 0 → device → anon", from: M.src, to: M.other)
             try ctx.check(anon.matchesPattern(seed: 31, length: M.length), "the device did not read the hugetlb file's bytes")
 
@@ -118,10 +118,10 @@ enum MapFileCases {
             let file = try MemFile.regular(in: "/tmp", size: 2 * M.page)
             let anon = try DMABuffer(size: M.page)
             anon.fillPattern(seed: 41, length: M.length)
-            try ctx.expectOK("MAP_FILE of a /tmp file, start 4096") { () throws(IOMMUFDError) in
+            try ctx.expectOK("MAP_FILE of a /tmp file, start 4096") {
                 try n.ioas.mapFile(file.descriptor, start: UInt64(M.page), length: UInt64(M.page), at: M.dst)
             }
-            try ctx.expectOK("MAP anon buffer") { () throws(IOMMUFDError) in try path.map(anon, length: M.page, iova: M.other) }
+            try ctx.expectOK("MAP anon buffer") { try path.map(anon, length: M.page, iova: M.other) }
             try M.dma(ctx, path, "anon → device → tmpfs file", from: M.other, to: M.dst)
             var back = [UInt8](repeating: 0, count: M.length)
             let got = back.withUnsafeMutableBytes { pread(file.fd, $0.baseAddress, M.length, off_t(M.page)) }
@@ -141,16 +141,16 @@ enum MapFileCases {
             let cpu = try file.view()
             let anon = try DMABuffer(size: M.page)
             Pattern.fill(cpu.bytes, seed: 51, length: M.length)
-            try ctx.expectOK("MAP_FILE page 0 READABLE at src") { () throws(IOMMUFDError) in
+            try ctx.expectOK("MAP_FILE page 0 READABLE at src") {
                 try n.ioas.mapFile(file.descriptor, start: 0, length: UInt64(M.page), at: M.src, access: .read)
             }
-            try ctx.expectOK("MAP_FILE page 1 READABLE at dst") { () throws(IOMMUFDError) in
+            try ctx.expectOK("MAP_FILE page 1 READABLE at dst") {
                 try n.ioas.mapFile(file.descriptor, start: UInt64(M.page), length: UInt64(M.page), at: M.dst, access: .read)
             }
-            try ctx.expectOK("MAP anon buffer") { () throws(IOMMUFDError) in try path.map(anon, length: M.page, iova: M.other) }
+            try ctx.expectOK("MAP anon buffer") { try path.map(anon, length: M.page, iova: M.other) }
             try M.dma(ctx, path, "read-only file page → device → anon", from: M.src, to: M.other)
             try ctx.check(anon.matchesPattern(seed: 51, length: M.length), "the device could not read a READABLE file mapping")
-            try ctx.expectOK("device → read-only file page 1") { () throws(IOMMUFDError) in
+            try ctx.expectOK("device → read-only file page 1") {
                 try path.edu.copyFromDevice(deviceOffset: 0, to: M.dst, length: M.length)
                 try path.edu.wait(timeout: .seconds(10))
             }
@@ -161,8 +161,8 @@ enum MapFileCases {
             let ro = open("/proc/self/fd/\(file.fd)", O_RDONLY)
             try ctx.check(ro >= 0, "reopening the memfd O_RDONLY failed: errno \(errno)")
             defer { close(ro) }
-            let iova = try ctx.expectOK("MAP_FILE READABLE of an O_RDONLY fd of the memfd") { () throws(IOMMUFDError) in
-                try n.iommufd.fd.mapFileRaw(ioas: n.ioas.id.rawValue, file: ro, start: 0, length: UInt64(M.page),
+            let iova = try ctx.expectOK("MAP_FILE READABLE of an O_RDONLY fd of the memfd") {
+                try n.iommufd.fd.raw.mapFile(ioas: n.ioas.id.rawValue, file: ro, start: 0, length: UInt64(M.page),
                                             flags: M.read)
             }
             DMACases.memsetZero(anon)
@@ -185,7 +185,7 @@ extension MapFileCases {
             let (path, n) = try M.nativePath(ctx)
             let anon = try DMABuffer(size: M.page)
             anon.fillPattern(seed: 81, length: M.length)
-            try ctx.expectOK("MAP anon buffer") { () throws(IOMMUFDError) in try path.map(anon, length: M.page, iova: M.other) }
+            try ctx.expectOK("MAP anon buffer") { try path.map(anon, length: M.page, iova: M.other) }
             let mfdAllowSealing: UInt32 = 0x2, fAddSeals: Int32 = 1033 // include/uapi/linux/memfd.h, fcntl.h
             let file = try MemFile.memfd(size: M.page)
             let ro = open("/proc/self/fd/\(file.fd)", O_RDONLY)
@@ -203,8 +203,8 @@ extension MapFileCases {
             }
             var written: [String] = []
             for (what, fd) in targets {
-                let mapped = ctx.observe { () throws(IOMMUFDError) in
-                    try n.iommufd.fd.mapFileRaw(ioas: n.ioas.id.rawValue, file: fd, start: 0, length: UInt64(M.page),
+                let mapped = ctx.observe {
+                    try n.iommufd.fd.raw.mapFile(ioas: n.ioas.id.rawValue, file: fd, start: 0, length: UInt64(M.page),
                                                 iova: M.dst, flags: M.rwFixed)
                 }
                 guard mapped == "OK" else { continue }
@@ -213,7 +213,7 @@ extension MapFileCases {
                 _ = back.withUnsafeMutableBytes { pread(fd, $0.baseAddress, M.length, 0) }
                 let landed = back.withUnsafeMutableBytes { Pattern.matches($0, seed: 81, length: M.length) }
                 if landed { written.append(what) }
-                try ctx.expectOK("UNMAP dst") { () throws(IOMMUFDError) in try n.ioas.unmap(iova: M.dst, length: UInt64(M.page)) }
+                try ctx.expectOK("UNMAP dst") { try n.ioas.unmap(iova: M.dst, length: UInt64(M.page)) }
             }
             ctx.observation = written.isEmpty ? "refused or not written" : "written: " + written.joined(separator: "; ")
             try ctx.check(written.isEmpty, "WRITEABLE MAP_FILE accepted and the device's write landed in the file for: "

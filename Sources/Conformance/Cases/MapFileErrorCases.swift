@@ -20,12 +20,12 @@ extension MapFileCases {
             let pg = UInt64(M.page)
             func row(_ errno: Errno, _ what: String, fd: Int32? = nil, start: UInt64 = 0, length: UInt64? = nil,
                      iova: UInt64 = M.src, flags: UInt32 = M.rwFixed, ioasID: UInt32? = nil) throws {
-                try ctx.expectErrno(errno, what) { () throws(IOMMUFDError) in
-                    try kfd.mapFileRaw(ioas: ioasID ?? ioas, file: fd ?? file.fd, start: start, length: length ?? pg,
+                try ctx.expectErrno(errno, what) {
+                    try kfd.raw.mapFile(ioas: ioasID ?? ioas, file: fd ?? file.fd, start: start, length: length ?? pg,
                                        iova: iova, flags: flags)
                 }
             }
-            let ranges = try ctx.expectOK("IOVA_RANGES") { () throws(IOMMUFDError) in try n.ioas.iovaRanges() }
+            let ranges = try ctx.expectOK("IOVA_RANGES") { try n.ioas.iovaRanges() }
             try ctx.checkEqual(ranges.alignment, pg, "IOAS alignment with the edu attached")
 
             // ioas.c iommufd_ioas_map_file, in order.
@@ -68,15 +68,15 @@ extension MapFileCases {
                         iova: first.last + 1)
             }
             // Overlaps.
-            try ctx.expectOK("MAP_FILE page 0 at src") { () throws(IOMMUFDError) in
-                try kfd.mapFileRaw(ioas: ioas, file: file.fd, start: 0, length: pg, iova: M.src, flags: M.rwFixed)
+            try ctx.expectOK("MAP_FILE page 0 at src") {
+                try kfd.raw.mapFile(ioas: ioas, file: file.fd, start: 0, length: pg, iova: M.src, flags: M.rwFixed)
             }
             try row(.fileExists, "page 1 at the same IOVA (io_pagetable.c:201-202)", start: pg)
             try row(.fileExists, "two pages starting one page below (io_pagetable.c:201-202)", length: 2 * pg, iova: M.src - pg)
             try row(.fileExists, "page 0 again at the same IOVA, READABLE only (io_pagetable.c:201-202)",
                     flags: M.read | M.fixed)
             // Nothing the refusals touched stays mapped: only the one page.
-            try ctx.checkEqual(try ctx.expectOK("UNMAP all") { () throws(IOMMUFDError) in try n.ioas.unmapAll() },
+            try ctx.checkEqual(try ctx.expectOK("UNMAP all") { try n.ioas.unmapAll() },
                                pg, "bytes unmapped after the refusals")
         }
     }
@@ -90,34 +90,34 @@ extension MapFileCases {
             let pci = try DMACases.firstEdu(ctx)
             guard let cdev = pci.vfioCdevPath else { try ctx.skip("\(pci.address) has no VFIO cdev") }
             let iommufd = try ctx.openIOMMUFD()
-            let device = try ctx.expectOK("open \(cdev)") { () throws(IOMMUFDError) in try VFIODevice.openCdev(cdev) }
-            let id = try ctx.expectOK("BIND") { () throws(IOMMUFDError) in try device.bind(iommufd: iommufd) }
-            let ioas = try ctx.expectOK("IOAS_ALLOC") { () throws(IOMMUFDError) in try iommufd.allocIOAS() }
+            let device = try ctx.expectOK("open \(cdev)") { try VFIODevice.openCdev(cdev) }
+            let id = try ctx.expectOK("BIND") { try device.bind(iommufd: iommufd) }
+            let ioas = try ctx.expectOK("IOAS_ALLOC") { try iommufd.allocIOAS() }
             let file = try MemFile.memfd(size: 2 * M.page)
             let pg = UInt64(M.page)
             let devNull = open("/dev/null", O_RDWR)
             try ctx.check(devNull >= 0, "open /dev/null failed: errno \(errno)")
             defer { close(devNull) }
 
-            try ctx.expectOK("MAP_FILE /dev/null, no domain") { () throws(IOMMUFDError) in
-                try ioas.fd.mapFileRaw(ioas: ioas.id.rawValue, file: devNull, start: 0, length: pg, iova: M.src, flags: M.rwFixed)
+            try ctx.expectOK("MAP_FILE /dev/null, no domain") {
+                try ioas.fd.raw.mapFile(ioas: ioas.id.rawValue, file: devNull, start: 0, length: pg, iova: M.src, flags: M.rwFixed)
             }
             try ctx.expectErrno(.invalidArgument, "ATTACH with /dev/null mapped (pin at attach: mm/gup.c:3454)") {
-                () throws(IOMMUFDError) in try device.attach(ioas.id)
+                try device.attach(ioas.id)
             }
-            try ctx.checkEqual(try ctx.expectOK("UNMAP all") { () throws(IOMMUFDError) in try ioas.unmapAll() }, pg,
+            try ctx.checkEqual(try ctx.expectOK("UNMAP all") { try ioas.unmapAll() }, pg,
                                "bytes unmapped (the /dev/null area)")
-            try ctx.expectOK("MAP_FILE start 4096 length 8192 of an 8 KiB memfd, no domain") { () throws(IOMMUFDError) in
-                try ioas.fd.mapFileRaw(ioas: ioas.id.rawValue, file: file.fd, start: pg, length: 2 * pg, iova: M.src, flags: M.rwFixed)
+            try ctx.expectOK("MAP_FILE start 4096 length 8192 of an 8 KiB memfd, no domain") {
+                try ioas.fd.raw.mapFile(ioas: ioas.id.rawValue, file: file.fd, start: pg, length: 2 * pg, iova: M.src, flags: M.rwFixed)
             }
             try ctx.expectErrno(.invalidArgument, "ATTACH with a past-EOF range mapped (mm/gup.c:3457)") {
-                () throws(IOMMUFDError) in try device.attach(ioas.id)
+                try device.attach(ioas.id)
             }
-            try ctx.expectOK("UNMAP all") { () throws(IOMMUFDError) in try ioas.unmapAll() }
-            try ctx.expectOK("MAP_FILE page 0 of the memfd, no domain") { () throws(IOMMUFDError) in
+            try ctx.expectOK("UNMAP all") { try ioas.unmapAll() }
+            try ctx.expectOK("MAP_FILE page 0 of the memfd, no domain") {
                 try ioas.mapFile(file.descriptor, start: 0, length: pg, at: M.src)
             }
-            let hwpt = try ctx.expectOK("ATTACH once only a valid file range is mapped") { () throws(IOMMUFDError) in
+            let hwpt = try ctx.expectOK("ATTACH once only a valid file range is mapped") {
                 try device.attach(ioas.id)
             }
             let path = try DMAPath(mode: .native, pci: pci, device: device,
@@ -125,7 +125,7 @@ extension MapFileCases {
             let cpu = try file.view()
             let anon = try DMABuffer(size: M.page)
             Pattern.fill(cpu.bytes, seed: 61, length: M.length)
-            try ctx.expectOK("MAP anon buffer") { () throws(IOMMUFDError) in try path.map(anon, length: M.page, iova: M.other) }
+            try ctx.expectOK("MAP anon buffer") { try path.map(anon, length: M.page, iova: M.other) }
             try M.dma(ctx, path, "file page pinned at ATTACH → device → anon", from: M.src, to: M.other)
             try ctx.check(anon.matchesPattern(seed: 61, length: M.length), "the page pinned at ATTACH does not hold the file's bytes")
         }
@@ -141,34 +141,34 @@ extension MapFileCases {
             let iommufd = try ctx.openIOMMUFD()
             let kfd = iommufd.fd
             let test = iommufd.testCommands
-            let ioas = try ctx.expectOK("IOAS_ALLOC") { () throws(IOMMUFDError) in try kfd.cfAllocIOAS() }
-            let mock = try ctx.expectOK("MOCK_DOMAIN") { () throws(IOMMUFDError) in try test.mockDomain(IOASID(rawValue: ioas)) }
+            let ioas = try ctx.expectOK("IOAS_ALLOC") { try kfd.raw.allocIOAS() }
+            let mock = try ctx.expectOK("MOCK_DOMAIN") { try test.mockDomain(IOASID(rawValue: ioas)) }
             let pg = UInt64(M.page)
             let file = try MemFile.memfd(size: 4 * M.page)
             let cpu = try file.view()
             for i in 0..<cpu.bytes.count { cpu.bytes[i] = UInt8(truncatingIfNeeded: i &* 7 &+ 3) }
-            let iova = try ctx.expectOK("MAP_FILE page 0") { () throws(IOMMUFDError) in
-                try kfd.mapFileRaw(ioas: ioas, file: file.fd, start: 0, length: pg, flags: M.read | M.write)
+            let iova = try ctx.expectOK("MAP_FILE page 0") {
+                try kfd.raw.mapFile(ioas: ioas, file: file.fd, start: 0, length: pg, flags: M.read | M.write)
             }
-            try ctx.expectOK("MD_CHECK_MAP page 0 against the memfd's mmap") { () throws(IOMMUFDError) in
+            try ctx.expectOK("MD_CHECK_MAP page 0 against the memfd's mmap") {
                 try test.checkMap(mock.hwptID, iova: iova, length: pg, userVA: cpu.va)
             }
-            let odd = try ctx.expectOK("MAP_FILE start 2048 length 8192") { () throws(IOMMUFDError) in
-                try kfd.mapFileRaw(ioas: ioas, file: file.fd, start: pg / 2, length: 2 * pg, flags: M.read | M.write)
+            let odd = try ctx.expectOK("MAP_FILE start 2048 length 8192") {
+                try kfd.raw.mapFile(ioas: ioas, file: file.fd, start: pg / 2, length: 2 * pg, flags: M.read | M.write)
             }
             try ctx.check(odd % pg == pg / 2, "kernel-chosen IOVA 0x\(String(odd, radix: 16)) does not keep start's page offset 0x800")
-            try ctx.expectOK("MD_CHECK_MAP the 2 KiB-offset mapping") { () throws(IOMMUFDError) in
+            try ctx.expectOK("MD_CHECK_MAP the 2 KiB-offset mapping") {
                 try test.checkMap(mock.hwptID, iova: odd, length: 2 * pg, userVA: cpu.va + pg / 2)
             }
-            try ctx.expectErrno(.invalidArgument, "length one byte past EOF (mm/gup.c:3457)") { () throws(IOMMUFDError) in
-                try kfd.mapFileRaw(ioas: ioas, file: file.fd, start: 0, length: 4 * pg + 1, flags: M.read | M.write)
+            try ctx.expectErrno(.invalidArgument, "length one byte past EOF (mm/gup.c:3457)") {
+                try kfd.raw.mapFile(ioas: ioas, file: file.fd, start: 0, length: 4 * pg + 1, flags: M.read | M.write)
             }
             let small = try MemFile.memfd(size: 2 * M.page)
             try ctx.check(ftruncate(small.fd, 0) == 0, "ftruncate to 0 failed: errno \(errno)")
-            try ctx.expectErrno(.invalidArgument, "a memfd truncated to 0 (mm/gup.c:3457)") { () throws(IOMMUFDError) in
-                try kfd.mapFileRaw(ioas: ioas, file: small.fd, start: 0, length: 2 * pg, flags: M.read | M.write)
+            try ctx.expectErrno(.invalidArgument, "a memfd truncated to 0 (mm/gup.c:3457)") {
+                try kfd.raw.mapFile(ioas: ioas, file: small.fd, start: 0, length: 2 * pg, flags: M.read | M.write)
             }
-            try ctx.expectOK("UNMAP all") { () throws(IOMMUFDError) in try kfd.cfUnmap(ioas, iova: 0, length: .max) }
+            try ctx.expectOK("UNMAP all") { try kfd.raw.unmap(ioas: ioas, iova: 0, length: .max) }
             _ = consume iommufd
         }
     }

@@ -131,20 +131,20 @@ enum MapFile {
     static func nativePath(_ ctx: CaseContext, prepare: (borrowing IOMMUFD) throws -> Void) throws -> DMAPath {
         let pci = try DMACases.firstEdu(ctx)
         guard let cdev = pci.vfioCdevPath else { throw CaseSkip("\(pci.address) has no VFIO cdev") }
-        func step<T: ~Copyable>(_ what: String, _ body: () throws(IOMMUFDError) -> T) throws -> T {
+        func step<T: ~Copyable>(_ what: String, _ body: () throws -> T) throws -> T {
             do { return try body() } catch { throw CaseFailure("native setup, \(what): \(error)") }
         }
         let iommufd = try ctx.openIOMMUFD()
         try prepare(iommufd)
-        let device = try step("open \(cdev)") { () throws(IOMMUFDError) in try VFIODevice.openCdev(cdev) }
-        let id = try step("BIND_IOMMUFD") { () throws(IOMMUFDError) in try device.bind(iommufd: iommufd) }
-        let ioas = try step("IOAS_ALLOC") { () throws(IOMMUFDError) in try iommufd.allocIOAS() }
-        let hwpt = try step("ATTACH_IOMMUFD_PT") { () throws(IOMMUFDError) in try device.attach(ioas.id) }
+        let device = try step("open \(cdev)") { try VFIODevice.openCdev(cdev) }
+        let id = try step("BIND_IOMMUFD") { try device.bind(iommufd: iommufd) }
+        let ioas = try step("IOAS_ALLOC") { try iommufd.allocIOAS() }
+        let hwpt = try step("ATTACH_IOMMUFD_PT") { try device.attach(ioas.id) }
         return try DMAPath(mode: .native, pci: pci, device: device,
                            backend: .native(DMAPath.NativeSetup(iommufd: iommufd, ioas: ioas, deviceID: id, hwpt: hwpt)))
     }
 
     static func dma(_ ctx: CaseContext, _ path: DMAPath, _ what: String, from: UInt64, to: UInt64) throws {
-        try ctx.expectOK(what) { () throws(IOMMUFDError) in try path.roundTrip(from: from, to: to, length: length) }
+        try ctx.expectOK(what) { try path.roundTrip(from: from, to: to, length: length) }
     }
 }

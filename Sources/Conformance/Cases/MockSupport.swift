@@ -1,6 +1,5 @@
 // Shared plumbing for the mock-domain, IOAS, fail-nth and privilege cases: the
-// 6.12 selftest constants, mmap'ed buffers, raw ioctl helpers that bypass the
-// library's client-side validation (so the KERNEL answers), and the fixtures with
+// 6.12 selftest constants, mmap'ed buffers, and the fixtures with
 // the selftest's teardown (close, reopen, MD_CHECK_REFS == 0 over the buffers).
 import CIOMMUFD
 import Glibc
@@ -52,6 +51,14 @@ final class MBuf {
         return MBuf(base: p, count: count)
     }
 
+    /// A MAP_SHARED view of the whole file (the selftest's memfd_mmap).
+    static func view(of file: MemFile) throws -> MBuf {
+        guard let p = mmap(nil, file.size, PROT_READ | PROT_WRITE, MAP_SHARED, file.fd, 0), Int(bitPattern: p) != -1 else {
+            throw CaseFailure("mmap of the \(file.size)-byte memfd failed: errno \(errno)")
+        }
+        return MBuf(base: p, count: file.size)
+    }
+
     var va: UInt64 { UInt64(UInt(bitPattern: base)) }
     var raw: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: base, count: count) }
     func at(_ offset: Int) -> UInt64 { va + UInt64(offset) }
@@ -76,186 +83,19 @@ func needBuffer(_ count: Int, hugetlb: Bool = false, align: Int = 0) throws -> M
     return b
 }
 
-// MARK: - Raw ioctls (no client-side validation)
-
-extension KernelFD {
-    func cfAllocIOAS() throws(IOMMUFDError) -> UInt32 {
-        var cmd = iommu_ioas_alloc()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_alloc>.size)
-        try perform(.ioasAlloc, &cmd)
-        return cmd.out_ioas_id
-    }
-
-    @discardableResult
-    func cfMap(_ ioas: UInt32, va: UInt64, length: UInt64, iova: UInt64? = nil,
-               flags: UInt32 = MS.rw) throws(IOMMUFDError) -> UInt64 {
-        var cmd = iommu_ioas_map()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_map>.size)
-        cmd.flags = flags | (iova == nil ? 0 : MS.fixed)
-        cmd.ioas_id = ioas
-        cmd.user_va = va
-        cmd.length = length
-        cmd.iova = iova ?? 0
-        try perform(.ioasMap, &cmd)
-        return cmd.iova
-    }
-
-    @discardableResult
-    func cfUnmap(_ ioas: UInt32, iova: UInt64, length: UInt64) throws(IOMMUFDError) -> UInt64 {
-        var cmd = iommu_ioas_unmap()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_unmap>.size)
-        cmd.ioas_id = ioas
-        cmd.iova = iova
-        cmd.length = length
-        try perform(.ioasUnmap, &cmd)
-        return cmd.length
-    }
-
-    @discardableResult
-    func cfCopy(dst: UInt32, src: UInt32, srcIOVA: UInt64, length: UInt64, dstIOVA: UInt64? = nil,
-                flags: UInt32 = MS.rw) throws(IOMMUFDError) -> UInt64 {
-        var cmd = iommu_ioas_copy()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_copy>.size)
-        cmd.flags = flags | (dstIOVA == nil ? 0 : MS.fixed)
-        cmd.dst_ioas_id = dst
-        cmd.src_ioas_id = src
-        cmd.length = length
-        cmd.dst_iova = dstIOVA ?? 0
-        cmd.src_iova = srcIOVA
-        try perform(.ioasCopy, &cmd)
-        return cmd.dst_iova
-    }
-
-    /// IOVA_RANGES with a fixed capacity. On EMSGSIZE the kernel still writes num_iovas;
-    /// the struct is returned through `out` either way.
-    func cfIOVARanges(_ ioas: UInt32, capacity: Int, out: inout iommu_ioas_iova_ranges,
-                      ranges: inout [iommu_iova_range]) throws(IOMMUFDError) {
-        out = iommu_ioas_iova_ranges()
-        out.size = UInt32(MemoryLayout<iommu_ioas_iova_ranges>.size)
-        out.ioas_id = ioas
-        out.num_iovas = UInt32(capacity)
-        let storage = [iommu_iova_range](repeating: iommu_iova_range(), count: max(capacity, 1))
-        var cmd = out
-        var result: Result<Void, IOMMUFDError> = .success(())
-        let got: [iommu_iova_range] = try withArrayBuffer(storage) { (buf) throws(IOMMUFDError) in
-            cmd.allowed_iovas = userPointer(buf.baseAddress)
-            do throws(IOMMUFDError) { try perform(.ioasIOVARanges, &cmd) } catch { result = .failure(error) }
-            return Array(buf)
-        }
-        out = cmd
-        ranges = got
-        try result.get()
-    }
-
-    func cfAllow(_ ioas: UInt32, _ ranges: [(UInt64, UInt64)]) throws(IOMMUFDError) {
-        let storage = ranges.map { iommu_iova_range(start: $0.0, last: $0.1) }
-        var cmd = iommu_ioas_allow_iovas()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_allow_iovas>.size)
-        cmd.ioas_id = ioas
-        cmd.num_iovas = UInt32(ranges.count)
-        try withArrayBuffer(storage) { (buf) throws(IOMMUFDError) in
-            cmd.allowed_iovas = ranges.isEmpty ? 0 : userPointer(buf.baseAddress)
-            try perform(.ioasAllowIOVAs, &cmd)
-        }
-    }
-
-    func cfHWPTAlloc(dev: UInt32, pt: UInt32, flags: UInt32 = 0, dataType: UInt32 = 0, data: [UInt8] = [],
-                     dataLen: UInt32? = nil, nullData: Bool = false, faultID: UInt32 = 0) throws(IOMMUFDError) -> UInt32 {
-        var cmd = iommu_hwpt_alloc()
-        cmd.size = UInt32(MemoryLayout<iommu_hwpt_alloc>.size)
-        cmd.flags = flags
-        cmd.dev_id = dev
-        cmd.pt_id = pt
-        cmd.data_type = dataType
-        cmd.data_len = dataLen ?? UInt32(data.count)
-        cmd.fault_id = faultID
-        try withArrayBuffer(data) { (buf) throws(IOMMUFDError) in
-            cmd.data_uptr = (nullData || data.isEmpty) ? 0 : userPointer(buf.baseAddress)
-            try perform(.hwptAlloc, &cmd)
-        }
-        return cmd.out_hwpt_id
-    }
-
-    func cfDestroy(_ id: UInt32) throws(IOMMUFDError) { try destroyObject(id) }
-
-    /// HWPT_INVALIDATE with raw fields. Returns entry_num as written back (also on failure, via `num`).
-    func cfInvalidate(_ hwpt: UInt32, dataType: UInt32, entryLen: UInt32, entries: [UInt8], num: inout UInt32,
-                      nullData: Bool = false) throws(IOMMUFDError) {
-        var cmd = iommu_hwpt_invalidate()
-        cmd.size = UInt32(MemoryLayout<iommu_hwpt_invalidate>.size)
-        cmd.hwpt_id = hwpt
-        cmd.data_type = dataType
-        cmd.entry_len = entryLen
-        cmd.entry_num = num
-        var result: Result<Void, IOMMUFDError> = .success(())
-        try withArrayBuffer(entries + [UInt8](repeating: 0, count: 64)) { (buf) throws(IOMMUFDError) in
-            cmd.data_uptr = nullData ? 0 : userPointer(buf.baseAddress)
-            do throws(IOMMUFDError) { try perform(.hwptInvalidate, &cmd) } catch { result = .failure(error) }
-        }
-        num = cmd.entry_num
-        try result.get()
-    }
-
-    func cfSetDirty(_ hwpt: UInt32, enable: Bool, flags: UInt32? = nil) throws(IOMMUFDError) {
-        var cmd = iommu_hwpt_set_dirty_tracking()
-        cmd.size = UInt32(MemoryLayout<iommu_hwpt_set_dirty_tracking>.size)
-        cmd.flags = flags ?? (enable ? UInt32(IOMMU_HWPT_DIRTY_TRACKING_ENABLE.rawValue) : 0)
-        cmd.hwpt_id = hwpt
-        try perform(.hwptSetDirtyTracking, &cmd)
-    }
-
-    /// GET_DIRTY_BITMAP into `bitmap` (caller-owned memory; may be unaligned).
-    func cfGetDirty(_ hwpt: UInt32, iova: UInt64, length: UInt64, pageSize: UInt64, flags: UInt32 = 0,
-                    bitmap: UnsafeMutableRawPointer?) throws(IOMMUFDError) {
-        var cmd = iommu_hwpt_get_dirty_bitmap()
-        cmd.size = UInt32(MemoryLayout<iommu_hwpt_get_dirty_bitmap>.size)
-        cmd.hwpt_id = hwpt
-        cmd.flags = flags
-        cmd.iova = iova
-        cmd.length = length
-        cmd.page_size = pageSize
-        cmd.data = userPointer(bitmap)
-        try perform(.hwptGetDirtyBitmap, &cmd)
-    }
-
-    /// GET_HW_INFO with raw fields; returns (type, data_len back, capabilities, max_pasid_log2).
-    func cfHWInfo(_ dev: UInt32, flags: UInt32 = 0, data: UnsafeMutableRawPointer?, dataLen: UInt32)
-        throws(IOMMUFDError) -> (type: UInt32, len: UInt32, caps: UInt64, pasid: UInt8) {
-        var cmd = iommu_hw_info()
-        cmd.size = UInt32(MemoryLayout<iommu_hw_info>.size)
-        cmd.flags = flags
-        cmd.dev_id = dev
-        cmd.data_len = dataLen
-        cmd.data_uptr = userPointer(data)
-        try perform(.getHWInfo, &cmd, argumentName: "dev_id")
-        return (cmd.out_data_type, cmd.data_len, cmd.out_capabilities, cmd.out_max_pasid_log2)
-    }
-
-    /// A raw IOMMU_TEST_CMD; the op-specific payload is filled by `fill`.
-    @discardableResult
-    func cfTest(_ op: Int, id: UInt32, _ fill: (inout iommu_test_cmd) -> Void = { _ in }) throws(IOMMUFDError) -> iommu_test_cmd {
-        var cmd = iommu_test_cmd()
-        cmd.size = UInt32(MemoryLayout<iommu_test_cmd>.size)
-        cmd.op = UInt32(op)
-        cmd.id = id
-        fill(&cmd)
-        try perform(.testCmd, &cmd)
-        return cmd
-    }
-}
-
 // MARK: - Fixtures
 
 extension CaseContext {
-    /// `expectOK` for throwing bodies that are not typed (helpers built from several ioctls).
+    /// A setup step (not counted as an assertion): see `CaseContext.setup`.
     @discardableResult
-    func step<T: ~Copyable>(_ what: String, _ body: () throws(IOMMUFDError) -> T) throws -> T {
-        try expectOK(what, body)
+    func step<T: ~Copyable>(_ what: String, _ body: () throws -> T) throws -> T {
+        try setup(what, body)
     }
 }
 
-/// The `iommufd_ioas` fixture variants (6.12 selftest; mock_domain without the PASID device,
-/// which 6.12's mock driver rejects).
+/// The `iommufd_ioas` fixture variants. mock_domain adds a PASID-capable mock device
+/// (pasid_capable, iommufd.c:394 in 7.3.4) from 6.15, where MOCK_FLAGS_DEVICE_PASID exists;
+/// 6.12.117's mock driver rejects the flag (its own selftest fails that fixture there).
 enum IOASVariant: String, CaseIterable, Sendable {
     case noDomain = "no_domain"
     case mockDomain = "mock_domain"
@@ -264,7 +104,11 @@ enum IOASVariant: String, CaseIterable, Sendable {
 
     var domains: Int { switch self { case .noDomain: 0; case .mockDomain, .mockDomainLimit: 1; case .twoMockDomain: 2 } }
     var memoryLimit: UInt32 { self == .mockDomainLimit ? 16 : MS.defaultMemoryLimit }
+    var pasidCapable: Bool { self == .mockDomain }
 }
+
+/// The release that added MOCK_FLAGS_DEVICE_PASID and the PASID test ops.
+let mockPASIDSince: KernelVersion = "6.15"
 
 /// State of one fixture instance. Holds the fd by reference; the owner closes it at teardown.
 final class Fx {
@@ -274,6 +118,8 @@ final class Fx {
     let buffer: MBuf
     /// Extra buffers whose refs must be 0 after teardown.
     var tracked: [MBuf] = []
+    /// The fixture's PASID-capable mock device (iommufd_ioas.mock_domain from 6.15), else 0.
+    var pasidDevice: UInt32 = 0
     var baseIOVA: UInt64
 
     init(fd: KernelFD, ioas: UInt32, domains: [MockDomain], buffer: MBuf) {
@@ -291,26 +137,49 @@ final class Fx {
 
 /// Opens /dev/iommu, allocates the IOAS, sets the batch memory limit and adds the mock
 /// domains; runs `body`; then the selftest teardown: default memory limit, close,
-/// reopen, MD_CHECK_REFS 0 over every buffer.
+/// reopen, MD_CHECK_REFS 0 over every buffer. `checkDevCache`: like the 7.x iommufd_ioas
+/// and iommufd_mock_domain setups, every new mock device's cache must read
+/// IOMMU_TEST_DEV_CACHE_DEFAULT (6.13+). `pasidDevice`: add a MOCK_FLAGS_DEVICE_PASID
+/// device too (6.15+; ignored before). `ioasHugePages`: set the IOAS's HUGE_PAGES option
+/// before any device attaches.
 func withMockFixture(_ ctx: CaseContext, domains: Int, memoryLimit: UInt32 = MS.defaultMemoryLimit,
-                     domainFlags: MockDeviceFlags? = nil, needsMock: Bool = false, _ body: (Fx) throws -> Void) throws {
+                     domainFlags: MockDeviceFlags? = nil, needsMock: Bool = false, checkDevCache: Bool = false,
+                     pasidDevice: Bool = false, ioasHugePages: UInt64? = nil, _ body: (Fx) throws -> Void) throws {
     if domains > 0 || needsMock { try requireMockDevices(ctx) }
     let iommufd = try ctx.openIOMMUFD()
     let fd = iommufd.fd
     let test = iommufd.testCommands
     let buffer = try needBuffer(MS.bufferSize, align: Int(MS.hugePage))
-    let ioas = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try fd.cfAllocIOAS() }
-    try ctx.step("SET_TEMP_MEMORY_LIMIT \(memoryLimit)") { () throws(IOMMUFDError) in
+    let ioas = try ctx.step("IOAS_ALLOC") { try fd.raw.allocIOAS() }
+    try ctx.step("SET_TEMP_MEMORY_LIMIT \(memoryLimit)") {
         try test.setTempMemoryLimit(memoryLimit)
+    }
+    if let ioasHugePages {
+        try ctx.step("IOAS HUGE_PAGES \(ioasHugePages)") {
+            try fd.raw.option(UInt32(IOMMU_OPTION_HUGE_PAGES.rawValue), object: ioas, set: ioasHugePages)
+        }
     }
     var mocks: [MockDomain] = []
     for i in 0..<domains {
-        mocks.append(try ctx.step("MOCK_DOMAIN #\(i + 1)") { () throws(IOMMUFDError) in
+        let mock = try ctx.step("MOCK_DOMAIN #\(i + 1)") {
             if let domainFlags { return try test.mockDomain(IOASID(rawValue: ioas), flags: domainFlags) }
             return try test.mockDomain(IOASID(rawValue: ioas))
-        })
+        }
+        mocks.append(mock)
+        if checkDevCache && ctx.kernel >= .after612 {
+            try ctx.step("DEV_CHECK_CACHE all default, device #\(i + 1)") {
+                for id in 0...UInt32(MOCK_DEV_CACHE_ID_MAX) {
+                    try test.checkDevCache(mock.deviceID, id: id, expected: UInt32(IOMMU_TEST_DEV_CACHE_DEFAULT))
+                }
+            }
+        }
     }
     let fx = Fx(fd: fd, ioas: ioas, domains: mocks, buffer: buffer)
+    if pasidDevice && ctx.kernel >= mockPASIDSince {
+        fx.pasidDevice = try ctx.step("MOCK_DOMAIN_FLAGS PASID") {
+            try test.mockDomain(IOASID(rawValue: ioas), flags: .pasid).deviceID.rawValue
+        }
+    }
     var failure: Error?
     do { try body(fx) } catch { failure = error }
     _ = try? test.setTempMemoryLimit(MS.defaultMemoryLimit)
@@ -322,7 +191,8 @@ func withMockFixture(_ ctx: CaseContext, domains: Int, memoryLimit: UInt32 = MS.
 }
 
 func withIOASFixture(_ ctx: CaseContext, _ v: IOASVariant, needsMock: Bool = false, _ body: (Fx) throws -> Void) throws {
-    try withMockFixture(ctx, domains: v.domains, memoryLimit: v.memoryLimit, needsMock: needsMock, body)
+    try withMockFixture(ctx, domains: v.domains, memoryLimit: v.memoryLimit, needsMock: needsMock || v.pasidCapable,
+                        checkDevCache: true, pasidDevice: v.pasidCapable, body)
 }
 
 /// Probes whether the kernel can create mock devices at all: MOCK_DOMAIN on a fresh IOAS.
@@ -337,8 +207,8 @@ func requireMockDevices(_ ctx: CaseContext) throws {
     let f: IOMMUFD
     do { f = try IOMMUFD.open() } catch { return }
     let fd = f.fd
-    let result = outcome { () throws(IOMMUFDError) in
-        let ioas = try fd.cfAllocIOAS()
+    let result = outcome {
+        let ioas = try fd.raw.allocIOAS()
         _ = try TestCommands(fd: fd).mockDomain(IOASID(rawValue: ioas))
     }
     _ = consume f
@@ -365,7 +235,7 @@ func mockTeardown(_ ctx: CaseContext, _ iommufd: consuming IOMMUFD, buffers: [MB
     let again = try ctx.openIOMMUFD()
     let test = again.testCommands
     for b in buffers {
-        try ctx.step("MD_CHECK_REFS == 0 over \(b.count) bytes after teardown") { () throws(IOMMUFDError) in
+        try ctx.expectOK("MD_CHECK_REFS == 0 over \(b.count) bytes after teardown") {
             try test.checkRefs(userVA: b.va, length: UInt64(b.count), refs: 0)
         }
     }
@@ -399,10 +269,10 @@ func inChild(_ body: () -> String) -> (output: String, status: Int32) {
 }
 
 /// "OK" or the errno symbol of a typed-throws body (for reporting from a child).
-func outcome<T>(_ body: () throws(IOMMUFDError) -> T) -> String {
-    do { _ = try body(); return "OK" } catch {
+func outcome<T>(_ body: () throws -> T) -> String {
+    do { _ = try body(); return "OK" } catch let error as IOMMUFDError {
         return error.origin == .kernel ? IOMMUFDError.symbol(error.errno) : "LIB:\(IOMMUFDError.symbol(error.errno))"
-    }
+    } catch { return "not an ioctl error: \(error)" }
 }
 
 func structBytesOf<T>(_ value: T) -> [UInt8] {

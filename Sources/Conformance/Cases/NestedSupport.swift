@@ -50,19 +50,19 @@ func withNestRig(_ ctx: CaseContext, _ level: NestLevel = .viommu, deviceFlags: 
     try requireMockDevices(ctx)
     let iommufd = try ctx.openIOMMUFD()
     let buffer = try needBuffer(MS.bufferSize, align: Int(MS.hugePage))
-    let ioas = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try iommufd.allocIOAS().release() }
-    let mock = try ctx.step("MOCK_DOMAIN\(deviceFlags.isEmpty ? "" : "_FLAGS \(deviceFlags.rawValue)")") { () throws(IOMMUFDError) in
+    let ioas = try ctx.step("IOAS_ALLOC") { try iommufd.allocIOAS().release() }
+    let mock = try ctx.step("MOCK_DOMAIN\(deviceFlags.isEmpty ? "" : "_FLAGS \(deviceFlags.rawValue)")") {
         deviceFlags.isEmpty ? try iommufd.testCommands.mockDomain(ioas) : try iommufd.testCommands.mockDomain(ioas, flags: deviceFlags)
     }
-    let parent = try ctx.step("HWPT_ALLOC NEST_PARENT") { () throws(IOMMUFDError) in
+    let parent = try ctx.step("HWPT_ALLOC NEST_PARENT") {
         try iommufd.allocHWPT(device: mock.deviceID, ioas: ioas, flags: .nestParent).release()
     }
     var viommu: VIOMMUID?, nested: HWPTID?
     if level == .viommu {
-        let v = try ctx.step("VIOMMU_ALLOC SELFTEST") { () throws(IOMMUFDError) in
+        let v = try ctx.step("VIOMMU_ALLOC SELFTEST") {
             try iommufd.allocVIOMMU(type: .selftest, device: mock.deviceID, parent: parent).release()
         }
-        nested = try ctx.step("HWPT_ALLOC nested on the vIOMMU") { () throws(IOMMUFDError) in
+        nested = try ctx.step("HWPT_ALLOC nested on the vIOMMU") {
             try iommufd.allocNestedHWPT(device: mock.deviceID, parent: .viommu(v), data: NestRig.nestedData).release()
         }
         viommu = v
@@ -71,7 +71,7 @@ func withNestRig(_ ctx: CaseContext, _ level: NestLevel = .viommu, deviceFlags: 
     try body(rig)
     if rig.fd.close() != 0 { throw CaseFailure("close /dev/iommu at teardown failed") }
     let again = try ctx.openIOMMUFD()
-    try ctx.step("MD_CHECK_REFS == 0 over the buffer after close") { () throws(IOMMUFDError) in
+    try ctx.step("MD_CHECK_REFS == 0 over the buffer after close") {
         try again.testCommands.checkRefs(userVA: buffer.va, length: UInt64(buffer.count), refs: 0)
     }
 }

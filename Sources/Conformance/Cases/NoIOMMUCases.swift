@@ -46,13 +46,13 @@ enum NoIOMMUCases {
         since: since, requires: [.iommufd, .noIOMMUEdu]) { ctx in
         let pci = try edu(ctx)
         let iommufd = try ctx.openIOMMUFD()
-        let device = try ctx.expectOK("open \(pci.vfioCdevPath ?? "-")") { () throws(IOMMUFDError) in
+        let device = try ctx.expectOK("open \(pci.vfioCdevPath ?? "-")") {
             try VFIODevice.openCdev(pci.vfioCdevPath ?? "")
         }
-        try ctx.expectOK("BIND_IOMMUFD") { () throws(IOMMUFDError) in try device.bind(iommufd: iommufd) }
-        let ioas = try ctx.expectOK("IOAS_ALLOC") { () throws(IOMMUFDError) in try iommufd.allocIOAS() }
-        try ctx.expectOK("ATTACH_IOMMUFD_PT to the IOAS") { () throws(IOMMUFDError) in try device.attach(ioas.id) }
-        try ctx.expectOK("DETACH_IOMMUFD_PT") { () throws(IOMMUFDError) in try device.detach() }
+        try ctx.expectOK("BIND_IOMMUFD") { try device.bind(iommufd: iommufd) }
+        let ioas = try ctx.expectOK("IOAS_ALLOC") { try iommufd.allocIOAS() }
+        try ctx.expectOK("ATTACH_IOMMUFD_PT to the IOAS") { try device.attach(ioas.id) }
+        try ctx.expectOK("DETACH_IOMMUFD_PT") { try device.detach() }
     }
 
     static let getPA = ConformanceCase(
@@ -62,19 +62,19 @@ enum NoIOMMUCases {
         let path = try setUp(ctx)
         guard let n = path.native else { throw CaseFailure("no native setup") }
         let buffer = try DMABuffer(size: Int(page))
-        try ctx.expectOK("map a 4 KiB page") { () throws(IOMMUFDError) in try path.map(buffer, length: Int(page), iova: srcIOVA) }
-        let whole = try ctx.expectOK("GET_PA of the page") { () throws(IOMMUFDError) in
+        try ctx.expectOK("map a 4 KiB page") { try path.map(buffer, length: Int(page), iova: srcIOVA) }
+        let whole = try ctx.expectOK("GET_PA of the page") {
             try n.ioas.physicalAddress(iova: srcIOVA, length: page)
         }
         try ctx.checkEqual(whole.length, page, "contiguous length of one mapped page")
         try ctx.check(whole.physicalAddress % page == 0 && whole.physicalAddress != 0,
                       "physical address \(whole) is not a page-aligned, non-zero address")
-        let inner = try ctx.expectOK("GET_PA 0x10 into the page") { () throws(IOMMUFDError) in
+        let inner = try ctx.expectOK("GET_PA 0x10 into the page") {
             try n.ioas.physicalAddress(iova: srcIOVA + 0x10, length: page)
         }
         try ctx.checkEqual(inner.physicalAddress - whole.physicalAddress, 0x10, "offset within the page")
         try ctx.checkEqual(inner.length, page - 0x10, "length to the end of the mapping")
-        let short = try ctx.expectOK("GET_PA capped at 0x100 bytes") { () throws(IOMMUFDError) in
+        let short = try ctx.expectOK("GET_PA capped at 0x100 bytes") {
             try n.ioas.physicalAddress(iova: srcIOVA, length: 0x100)
         }
         try ctx.checkEqual(short.length, 0x100, "length capped by the request")
@@ -88,8 +88,8 @@ enum NoIOMMUCases {
         guard let n = path.native else { throw CaseFailure("no native setup") }
         let huge: UInt64 = 2 << 20
         let buffer = try DMABuffer(size: Int(huge), backing: .hugetlb2m)
-        try ctx.expectOK("map a 2 MiB hugetlb page") { () throws(IOMMUFDError) in try path.map(buffer, length: Int(huge), iova: 0x40_0000) }
-        let extent = try ctx.expectOK("GET_PA of the whole page") { () throws(IOMMUFDError) in
+        try ctx.expectOK("map a 2 MiB hugetlb page") { try path.map(buffer, length: Int(huge), iova: 0x40_0000) }
+        let extent = try ctx.expectOK("GET_PA of the whole page") {
             try n.ioas.physicalAddress(iova: 0x40_0000, length: huge)
         }
         try ctx.checkEqual(extent.length, huge, "contiguous length")
@@ -103,25 +103,25 @@ enum NoIOMMUCases {
         let path = try setUp(ctx)
         guard let n = path.native else { throw CaseFailure("no native setup") }
         let buffer = try DMABuffer(size: Int(page))
-        try ctx.expectOK("map") { () throws(IOMMUFDError) in try path.map(buffer, length: Int(page), iova: srcIOVA) }
-        let fd = n.iommufd.fd, ioas = n.ioas.id
-        try ctx.expectErrno(.invalidArgument, "length 0") { () throws(IOMMUFDError) in
-            try fd.noIOMMUGetPA(ioas: ioas, iova: srcIOVA, length: 0)
+        try ctx.expectOK("map") { try path.map(buffer, length: Int(page), iova: srcIOVA) }
+        let fd = n.iommufd.fd, ioas = n.ioas.id.rawValue
+        try ctx.expectErrno(.invalidArgument, "length 0") {
+            try fd.raw.noIOMMUGetPA(ioas: ioas, iova: srcIOVA, length: 0)
         }
-        try ctx.expectErrno(.notSupported, "flags 1") { () throws(IOMMUFDError) in
-            try fd.noIOMMUGetPA(ioas: ioas, iova: srcIOVA, length: page, flags: 1)
+        try ctx.expectErrno(.notSupported, "flags 1") {
+            try fd.raw.noIOMMUGetPA(ioas: ioas, iova: srcIOVA, length: page, flags: 1)
         }
-        try ctx.expectErrno(.notSupported, "__reserved 1") { () throws(IOMMUFDError) in
-            try fd.noIOMMUGetPA(ioas: ioas, iova: srcIOVA, length: page, reserved: 1)
+        try ctx.expectErrno(.notSupported, "__reserved 1") {
+            try fd.raw.noIOMMUGetPA(ioas: ioas, iova: srcIOVA, length: page, reserved: 1)
         }
-        try ctx.expectErrno(.overflow, "iova ULONG_MAX") { () throws(IOMMUFDError) in
-            try fd.noIOMMUGetPA(ioas: ioas, iova: .max, length: page)
+        try ctx.expectErrno(.overflow, "iova ULONG_MAX") {
+            try fd.raw.noIOMMUGetPA(ioas: ioas, iova: .max, length: page)
         }
-        try ctx.expectErrno(.noSuchFileOrDirectory, "unmapped IOVA") { () throws(IOMMUFDError) in
-            try fd.noIOMMUGetPA(ioas: ioas, iova: dstIOVA, length: page)
+        try ctx.expectErrno(.noSuchFileOrDirectory, "unmapped IOVA") {
+            try fd.raw.noIOMMUGetPA(ioas: ioas, iova: dstIOVA, length: page)
         }
-        try ctx.expectErrno(.noSuchFileOrDirectory, "unknown IOAS id") { () throws(IOMMUFDError) in
-            try fd.noIOMMUGetPA(ioas: IOASID(rawValue: 9999), iova: srcIOVA, length: page)
+        try ctx.expectErrno(.noSuchFileOrDirectory, "unknown IOAS id") {
+            try fd.raw.noIOMMUGetPA(ioas: 9999, iova: srcIOVA, length: page)
         }
     }
 
@@ -133,11 +133,11 @@ enum NoIOMMUCases {
         guard let n = path.native else { throw CaseFailure("no native setup") }
         let a = try DMABuffer(size: Int(page)), b = try DMABuffer(size: Int(page))
         a.fillPattern(seed: 5, length: DMACases.length)
-        try ctx.expectOK("map source") { () throws(IOMMUFDError) in try path.map(a, length: Int(page), iova: srcIOVA) }
-        try ctx.expectOK("map destination") { () throws(IOMMUFDError) in try path.map(b, length: Int(page), iova: dstIOVA) }
-        let src = try ctx.expectOK("GET_PA source") { () throws(IOMMUFDError) in try n.ioas.physicalAddress(iova: srcIOVA, length: page) }
-        let dst = try ctx.expectOK("GET_PA destination") { () throws(IOMMUFDError) in try n.ioas.physicalAddress(iova: dstIOVA, length: page) }
-        try ctx.expectOK("DMA round trip through physical addresses") { () throws(IOMMUFDError) in
+        try ctx.expectOK("map source") { try path.map(a, length: Int(page), iova: srcIOVA) }
+        try ctx.expectOK("map destination") { try path.map(b, length: Int(page), iova: dstIOVA) }
+        let src = try ctx.expectOK("GET_PA source") { try n.ioas.physicalAddress(iova: srcIOVA, length: page) }
+        let dst = try ctx.expectOK("GET_PA destination") { try n.ioas.physicalAddress(iova: dstIOVA, length: page) }
+        try ctx.expectOK("DMA round trip through physical addresses") {
             try path.roundTrip(from: src.physicalAddress, to: dst.physicalAddress, length: DMACases.length)
         }
         try ctx.check(b.matchesPattern(seed: 5, length: DMACases.length), "destination does not hold the source's bytes after DMA")
@@ -149,11 +149,11 @@ enum NoIOMMUCases {
         since: since, requires: [.iommufd, .noIOMMUEdu]) { ctx in
         let path = try setUp(ctx)
         guard let n = path.native else { throw CaseFailure("no native setup") }
-        try ctx.expectErrno(.notSupported, "GET_HW_INFO") { () throws(IOMMUFDError) in try n.iommufd.hwInfo(device: n.deviceID) }
-        try ctx.expectErrno(.notSupported, "HWPT_ALLOC NEST_PARENT") { () throws(IOMMUFDError) in
+        try ctx.expectErrno(.notSupported, "GET_HW_INFO") { try n.iommufd.hwInfo(device: n.deviceID) }
+        try ctx.expectErrno(.notSupported, "HWPT_ALLOC NEST_PARENT") {
             try n.iommufd.allocHWPT(device: n.deviceID, ioas: n.ioas.id, flags: .nestParent)
         }
-        try ctx.expectOK("HWPT_ALLOC paging") { () throws(IOMMUFDError) in try n.iommufd.allocHWPT(device: n.deviceID, ioas: n.ioas.id) }
+        try ctx.expectOK("HWPT_ALLOC paging") { try n.iommufd.allocHWPT(device: n.deviceID, ioas: n.ioas.id) }
     }
 
     static let getPABehindIOMMU = ConformanceCase(
@@ -163,8 +163,8 @@ enum NoIOMMUCases {
         let path = try DMAPath(mode: .native, pci: try DMACases.firstEdu(ctx))
         guard let n = path.native else { throw CaseFailure("no native setup") }
         let buffer = try DMABuffer(size: Int(page))
-        try ctx.expectOK("map") { () throws(IOMMUFDError) in try path.map(buffer, length: Int(page), iova: srcIOVA) }
-        try ctx.expectErrno(.notSupported, "GET_PA") { () throws(IOMMUFDError) in
+        try ctx.expectOK("map") { try path.map(buffer, length: Int(page), iova: srcIOVA) }
+        try ctx.expectErrno(.notSupported, "GET_PA") {
             try n.ioas.physicalAddress(iova: srcIOVA, length: page)
         }
     }
@@ -174,13 +174,13 @@ enum NoIOMMUCases {
         rule: "NOIOMMU_GET_PA on a mapped IOAS with no device attached is EOPNOTSUPP; on an unmapped IOVA ENOENT",
         since: since, requires: [.iommufd]) { ctx in
         let iommufd = try ctx.openIOMMUFD()
-        let ioas = try ctx.expectOK("IOAS_ALLOC") { () throws(IOMMUFDError) in try iommufd.allocIOAS() }
+        let ioas = try ctx.expectOK("IOAS_ALLOC") { try iommufd.allocIOAS() }
         let buffer = try DMABuffer(size: Int(page))
-        try ctx.expectOK("map") { () throws(IOMMUFDError) in try ioas.map(buffer.bytes, at: srcIOVA) }
-        try ctx.expectErrno(.notSupported, "GET_PA of a mapped IOVA") { () throws(IOMMUFDError) in
+        try ctx.expectOK("map") { try ioas.map(buffer.bytes, at: srcIOVA) }
+        try ctx.expectErrno(.notSupported, "GET_PA of a mapped IOVA") {
             try ioas.physicalAddress(iova: srcIOVA, length: page)
         }
-        try ctx.expectErrno(.noSuchFileOrDirectory, "GET_PA of an unmapped IOVA") { () throws(IOMMUFDError) in
+        try ctx.expectErrno(.noSuchFileOrDirectory, "GET_PA of an unmapped IOVA") {
             try ioas.physicalAddress(iova: dstIOVA, length: page)
         }
     }

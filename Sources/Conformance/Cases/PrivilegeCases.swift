@@ -37,9 +37,9 @@ enum PrivilegeCases {
             let iommufd = try ctx.openIOMMUFD()
             let fd = iommufd.fd
             let test = iommufd.testCommands
-            try ctx.step("RLIMIT_MODE \(mode)") { () throws(IOMMUFDError) in try iommufd.setRlimitMode(mode) }
-            let ioas = try ctx.step("IOAS_ALLOC") { () throws(IOMMUFDError) in try fd.cfAllocIOAS() }
-            let access = try ctx.step("CREATE_ACCESS (pins)") { () throws(IOMMUFDError) in
+            try ctx.step("RLIMIT_MODE \(mode)") { try iommufd.setRlimitMode(mode) }
+            let ioas = try ctx.step("IOAS_ALLOC") { try fd.raw.allocIOAS() }
+            let access = try ctx.step("CREATE_ACCESS (pins)") {
                 try test.createAccess(IOASID(rawValue: ioas), flags: .needsPinPages)
             }
             let accessID = access.id
@@ -50,12 +50,12 @@ enum PrivilegeCases {
                 if setrlimit(__rlimit_resource_t(8) /* RLIMIT_MEMLOCK */, &rl) != 0 { return "RLIMIT:\(errno)" }
                 guard let big = MBuf.make(1 << 20), let small = MBuf.make(16 << 10) else { return "MMAP" }
                 big.fill(); small.fill()
-                let over = outcome { () throws(IOMMUFDError) in
-                    let iova = try fd.cfMap(ioas, va: big.va, length: UInt64(big.count))
+                let over = outcome {
+                    let iova = try fd.raw.map(ioas: ioas, userVA: big.va, length: UInt64(big.count))
                     _ = try test.accessPages(accessID, iova: iova, length: UInt64(big.count), userVA: big.va)
                 }
-                let within = outcome { () throws(IOMMUFDError) in
-                    let iova = try fd.cfMap(ioas, va: small.va, length: UInt64(small.count))
+                let within = outcome {
+                    let iova = try fd.raw.map(ioas: ioas, userVA: small.va, length: UInt64(small.count))
                     _ = try test.accessPages(accessID, iova: iova, length: UInt64(small.count), userVA: small.va)
                 }
                 return "\(over) \(within)"
@@ -100,10 +100,10 @@ enum PrivilegeCases {
                     do throws(IOMMUFDError) { f = try IOMMUFD.open(path) } catch { return "open:\(IOMMUFDError.symbol(error.errno))" }
                     guard let b = MBuf.make(Int(MS.page) * 4) else { return "MMAP" }
                     let fd = f.fd
-                    return outcome { () throws(IOMMUFDError) in
-                        let ioas = try fd.cfAllocIOAS()
-                        try fd.cfMap(ioas, va: b.va, length: UInt64(b.count))
-                        try fd.cfUnmap(ioas, iova: 0, length: .max)
+                    return outcome {
+                        let ioas = try fd.raw.allocIOAS()
+                        try fd.raw.map(ioas: ioas, userVA: b.va, length: UInt64(b.count))
+                        try fd.raw.unmap(ioas: ioas, iova: 0, length: .max)
                     }
                 }
                 try ctx.checkEqual(child.output, "OK", "alloc + map + unmap as nobody")
@@ -118,9 +118,9 @@ enum PrivilegeCases {
                     do throws(IOMMUFDError) { f = try IOMMUFD.open(path) } catch { return "open:\(IOMMUFDError.symbol(error.errno))" }
                     let fd = f.fd
                     let opt = UInt32(IOMMU_OPTION_RLIMIT_MODE.rawValue)
-                    let get = outcome { () throws(IOMMUFDError) in try fd.option(opt) }
-                    let set1 = outcome { () throws(IOMMUFDError) in try fd.option(opt, set: 1) }
-                    let set0 = outcome { () throws(IOMMUFDError) in try fd.option(opt, set: 0) }
+                    let get = outcome { try fd.raw.option(opt) }
+                    let set1 = outcome { try fd.raw.option(opt, set: 1) }
+                    let set0 = outcome { try fd.raw.option(opt, set: 0) }
                     _ = consume f
                     return "\(get) \(set1) \(set0)"
                 }

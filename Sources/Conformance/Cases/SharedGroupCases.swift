@@ -22,7 +22,7 @@ enum SharedGroupCases {
 
     static func cdev(_ ctx: CaseContext, _ pci: PCIDevice) throws -> VFIODevice {
         guard let path = pci.vfioCdevPath else { try ctx.skip("\(pci.address) has no VFIO cdev") }
-        return try ctx.expectOK("open \(path)") { () throws(IOMMUFDError) in try VFIODevice.openCdev(path) }
+        return try ctx.expectOK("open \(path)") { try VFIODevice.openCdev(path) }
     }
 
     /// Both devices of the pair opened through their cdevs and bound to one iommufd.
@@ -35,8 +35,8 @@ enum SharedGroupCases {
             let (pa, pb) = try pair(ctx)
             let iommufd = try ctx.openIOMMUFD()
             let a = try cdev(ctx, pa), b = try cdev(ctx, pb)
-            idA = try ctx.expectOK("bind \(pa.address)") { () throws(IOMMUFDError) in try a.bind(iommufd: iommufd) }
-            idB = try ctx.expectOK("bind \(pb.address)") { () throws(IOMMUFDError) in try b.bind(iommufd: iommufd) }
+            idA = try ctx.expectOK("bind \(pa.address)") { try a.bind(iommufd: iommufd) }
+            idB = try ctx.expectOK("bind \(pb.address)") { try b.bind(iommufd: iommufd) }
             self.iommufd = iommufd
             self.a = a
             self.b = b
@@ -51,8 +51,8 @@ enum SharedGroupCases {
         try ctx.check(a.groupDevices.contains(b.address) && b.groupDevices.contains(a.address),
                       "group members: \(a.groupDevices)")
         guard let number = a.iommuGroup else { try ctx.skip("no group") }
-        let group = try ctx.expectOK("open group \(number)") { () throws(IOMMUFDError) in try VFIOGroup.open(number) }
-        let status = try ctx.expectOK("GROUP_GET_STATUS") { () throws(IOMMUFDError) in try group.status() }
+        let group = try ctx.expectOK("open group \(number)") { try VFIOGroup.open(number) }
+        let status = try ctx.expectOK("GROUP_GET_STATUS") { try group.status() }
         try ctx.check(status.viable, "group \(number) with both edus on vfio-pci is not viable")
         try ctx.check(!status.containerSet, "a fresh group reports a container")
     }
@@ -63,15 +63,15 @@ enum SharedGroupCases {
         since: .legacyVFIO, requires: [.sharedGroupEdus, .vfioContainer]) { ctx in
         let (a, b) = try pair(ctx)
         guard let number = a.iommuGroup else { try ctx.skip("no group") }
-        let container = try ctx.expectOK("open container") { () throws(IOMMUFDError) in try VFIOContainer.open() }
-        let group = try ctx.expectOK("open group") { () throws(IOMMUFDError) in try VFIOGroup.open(number) }
-        try ctx.expectOK("SET_CONTAINER") { () throws(IOMMUFDError) in try group.setContainer(container) }
-        try ctx.expectOK("SET_IOMMU") { () throws(IOMMUFDError) in try container.setIOMMU(.type1v2) }
+        let container = try ctx.expectOK("open container") { try VFIOContainer.open() }
+        let group = try ctx.expectOK("open group") { try VFIOGroup.open(number) }
+        try ctx.expectOK("SET_CONTAINER") { try group.setContainer(container) }
+        try ctx.expectOK("SET_IOMMU") { try container.setIOMMU(.type1v2) }
         for pci in [a, b] {
-            let device = try ctx.expectOK("GET_DEVICE_FD \(pci.address)") { () throws(IOMMUFDError) in
+            let device = try ctx.expectOK("GET_DEVICE_FD \(pci.address)") {
                 try group.deviceFD(pci.address)
             }
-            let id = try ctx.expectOK("read id") { () throws(IOMMUFDError) in
+            let id = try ctx.expectOK("read id") {
                 try device.read32(.bar0, at: EduDevice.Register.identification)
             }
             try ctx.checkEqual(id, EduDevice.expectedID, "edu id of \(pci.address)")
@@ -101,13 +101,13 @@ enum SharedGroupCases {
             } else {
                 pathB = try DMAPath(sharingGroupOf: pathA, pci: b)
             }
-            try ctx.expectOK("map") { () throws(IOMMUFDError) in
+            try ctx.expectOK("map") {
                 try pathA.map(source, length: 4096, iova: src)
                 try pathA.map(outA, length: 4096, iova: dst)
                 try pathA.map(outB, length: 4096, iova: dst + 0x10_0000)
             }
             for (path, out, iova) in [(pathA, outA, dst), (pathB, outB, dst + 0x10_0000)] {
-                try ctx.expectOK("DMA through \(path.pci.address)") { () throws(IOMMUFDError) in
+                try ctx.expectOK("DMA through \(path.pci.address)") {
                     try path.roundTrip(from: src, to: iova, length: length)
                 }
                 try ctx.check(out.matchesPattern(seed: 21, length: length), "DMA through \(path.pci.address) did not land")
@@ -123,11 +123,11 @@ enum SharedGroupCases {
         let (a, b) = try pair(ctx)
         let first = try ctx.openIOMMUFD(), second = try ctx.openIOMMUFD()
         let devA = try cdev(ctx, a), devB = try cdev(ctx, b)
-        _ = try ctx.expectOK("bind \(a.address) to iommufd 1") { () throws(IOMMUFDError) in try devA.bind(iommufd: first) }
-        try ctx.expectErrno(.notPermitted, "bind \(b.address) to iommufd 2") { () throws(IOMMUFDError) in
+        _ = try ctx.expectOK("bind \(a.address) to iommufd 1") { try devA.bind(iommufd: first) }
+        try ctx.expectErrno(.notPermitted, "bind \(b.address) to iommufd 2") {
             try devB.bind(iommufd: second)
         }
-        _ = try ctx.expectOK("bind \(b.address) to iommufd 1") { () throws(IOMMUFDError) in try devB.bind(iommufd: first) }
+        _ = try ctx.expectOK("bind \(b.address) to iommufd 1") { try devB.bind(iommufd: first) }
     }
 
     /// A group has one page table: attaching its second device elsewhere fails EINVAL (device.c:489).
@@ -136,22 +136,22 @@ enum SharedGroupCases {
         rule: "a group has one page table: attaching its other device elsewhere fails EINVAL; re-attaching an attached device replaces it for the whole group",
         since: "6.6", requires: [.sharedGroupEdus, .iommufd]) { ctx in
         let bound = try BoundPair(ctx)
-        let one = try ctx.expectOK("IOAS 1") { () throws(IOMMUFDError) in try bound.iommufd.allocIOAS() }
-        let two = try ctx.expectOK("IOAS 2") { () throws(IOMMUFDError) in try bound.iommufd.allocIOAS() }
-        _ = try ctx.expectOK("attach A to IOAS 1") { () throws(IOMMUFDError) in try bound.a.attach(one.id) }
-        try ctx.expectErrno(.invalidArgument, "attach B to IOAS 2") { () throws(IOMMUFDError) in _ = try bound.b.attach(two.id) }
-        _ = try ctx.expectOK("attach B to IOAS 1") { () throws(IOMMUFDError) in try bound.b.attach(one.id) }
-        try ctx.expectErrno(.resourceBusy, "destroy IOAS 1 while the group uses it") { () throws(IOMMUFDError) in
+        let one = try ctx.expectOK("IOAS 1") { try bound.iommufd.allocIOAS() }
+        let two = try ctx.expectOK("IOAS 2") { try bound.iommufd.allocIOAS() }
+        _ = try ctx.expectOK("attach A to IOAS 1") { try bound.a.attach(one.id) }
+        try ctx.expectErrno(.invalidArgument, "attach B to IOAS 2") { _ = try bound.b.attach(two.id) }
+        _ = try ctx.expectOK("attach B to IOAS 1") { try bound.b.attach(one.id) }
+        try ctx.expectErrno(.resourceBusy, "destroy IOAS 1 while the group uses it") {
             try bound.iommufd.destroy(one.id)
         }
         // Re-attaching an attached device is a replace, and a replace moves the whole group
         // (iommufd_device_do_replace): IOAS 1 is left with no user.
-        _ = try ctx.expectOK("replace: attach A to IOAS 2") { () throws(IOMMUFDError) in try bound.a.attach(two.id) }
-        try ctx.expectOK("destroy IOAS 1 after the group moved") { () throws(IOMMUFDError) in
+        _ = try ctx.expectOK("replace: attach A to IOAS 2") { try bound.a.attach(two.id) }
+        try ctx.expectOK("destroy IOAS 1 after the group moved") {
             try bound.iommufd.destroy(one.id)
         }
         _ = one.release()  // destroyed above; drop ownership so deinit sends nothing
-        try ctx.expectErrno(.resourceBusy, "destroy IOAS 2, now the group's") { () throws(IOMMUFDError) in
+        try ctx.expectErrno(.resourceBusy, "destroy IOAS 2, now the group's") {
             try bound.iommufd.destroy(two.id)
         }
     }
@@ -163,7 +163,7 @@ enum SharedGroupCases {
         since: "6.6", requires: [.sharedGroupEdus, .iommufd]) { ctx in
         let (a, b) = try pair(ctx)
         let bound = try BoundPair(ctx)
-        let info = try ctx.expectOK("GET_PCI_HOT_RESET_INFO") { () throws(IOMMUFDError) in try bound.a.hotResetInfo() }
+        let info = try ctx.expectOK("GET_PCI_HOT_RESET_INFO") { try bound.a.hotResetInfo() }
         let listed = Set(info.devices.map(\.address))
         try ctx.check(listed.isSuperset(of: [a.address, b.address]), "affected devices \(listed) miss one of the pair")
         try ctx.check(info.usesDeviceIDs, "a bound cdev should report device ids (FLAG_DEV_ID), flags 0x\(String(info.flags, radix: 16))")
@@ -178,9 +178,9 @@ enum SharedGroupCases {
         rule: "PCI_HOT_RESET from a cdev with no group fds resets the bus when iommufd owns every affected device",
         since: "6.6", requires: [.sharedGroupEdus, .iommufd]) { ctx in
         let bound = try BoundPair(ctx)
-        try ctx.expectOK("PCI_HOT_RESET") { () throws(IOMMUFDError) in try bound.a.hotReset() }
+        try ctx.expectOK("PCI_HOT_RESET") { try bound.a.hotReset() }
         // The device still answers after the reset (vfio-pci restores config space).
-        let id = try ctx.expectOK("read edu id after reset") { () throws(IOMMUFDError) in
+        let id = try ctx.expectOK("read edu id after reset") {
             try bound.b.read32(.bar0, at: EduDevice.Register.identification)
         }
         try ctx.checkEqual(id, EduDevice.expectedID, "edu id register after the bus reset")

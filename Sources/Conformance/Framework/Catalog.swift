@@ -12,6 +12,7 @@ public enum Catalog {
         cases += MockDomainCases.all
         cases += DirtyTrackingCases.all
         cases += CompatMockCases.all
+        cases += VFIOCompatCases.all
         cases += FailNthCases.all
         cases += PrivilegeCases.all
         cases += VFIOCdevCases.all

@@ -38,9 +38,9 @@ public final class DMAPath {
     public final class NativeSetup {
         public let iommufd: IOMMUFD
         public var ioas: IOAS
-        public let deviceID: DeviceID
+        public let deviceID: IOMMUFDDeviceID
         public let attachedHWPT: HWPTID
-        init(iommufd: consuming IOMMUFD, ioas: consuming IOAS, deviceID: DeviceID, hwpt: HWPTID) {
+        init(iommufd: consuming IOMMUFD, ioas: consuming IOAS, deviceID: IOMMUFDDeviceID, hwpt: HWPTID) {
             self.iommufd = iommufd; self.ioas = ioas; self.deviceID = deviceID; self.attachedHWPT = hwpt
         }
     }
@@ -56,7 +56,7 @@ public final class DMAPath {
 
     /// Opens `pci` (an edu bound to vfio-pci) in `mode`. Each step that fails names itself.
     public convenience init(mode: VFIOMode, pci: PCIDevice) throws {
-        func step<T: ~Copyable>(_ what: String, _ body: () throws(IOMMUFDError) -> T) throws -> T {
+        func step<T: ~Copyable>(_ what: String, _ body: () throws -> T) throws -> T {
             do { return try body() } catch { throw CaseFailure("\(mode.rawValue) setup, \(what): \(error)") }
         }
         let device: VFIODevice
@@ -64,21 +64,20 @@ public final class DMAPath {
         switch mode {
         case .native:
             guard let cdev = pci.vfioCdevPath else { throw CaseSkip("\(pci.address) has no VFIO cdev") }
-            let iommufd = try step("open /dev/iommu") { () throws(IOMMUFDError) in try IOMMUFD.open() }
-            device = try step("open \(cdev)") { () throws(IOMMUFDError) in try VFIODevice.openCdev(cdev) }
-            let id = try step("BIND_IOMMUFD") { () throws(IOMMUFDError) in try device.bind(iommufd: iommufd) }
-            let ioas = try step("IOAS_ALLOC") { () throws(IOMMUFDError) in try iommufd.allocIOAS() }
-            let hwpt = try step("ATTACH_IOMMUFD_PT") { () throws(IOMMUFDError) in try device.attach(ioas.id) }
+            let iommufd = try step("open /dev/iommu") { try IOMMUFD.open() }
+            device = try step("open \(cdev)") { try VFIODevice.openCdev(cdev) }
+            let id = try step("BIND_IOMMUFD") { try device.bind(iommufd: iommufd) }
+            let ioas = try step("IOAS_ALLOC") { try iommufd.allocIOAS() }
+            let hwpt = try step("ATTACH_IOMMUFD_PT") { try device.attach(ioas.id) }
             backend = .native(NativeSetup(iommufd: iommufd, ioas: ioas, deviceID: id, hwpt: hwpt))
         case .type1, .type1v2, .compatType1, .compatType1v2:
             guard let groupNumber = pci.iommuGroup else { throw CaseSkip("\(pci.address) has no IOMMU group") }
             let compat = mode == .compatType1 || mode == .compatType1v2
             let container = try step(compat ? "open /dev/iommu as container" : "open /dev/vfio/vfio") {
-                () throws(IOMMUFDError) in
                 compat ? try VFIOContainer.openIOMMUFDCompat() : try VFIOContainer.open()
             }
-            let group = try step("open group \(groupNumber)") { () throws(IOMMUFDError) in try VFIOGroup.open(groupNumber) }
-            try step("GROUP_SET_CONTAINER") { () throws(IOMMUFDError) in try group.setContainer(container) }
+            let group = try step("open group \(groupNumber)") { try VFIOGroup.open(groupNumber) }
+            try step("GROUP_SET_CONTAINER") { try group.setContainer(container) }
             do throws(IOMMUFDError) {
                 try container.setIOMMU(mode.containerIOMMU)
             } catch where !compat && error.errno == .notPermitted {
@@ -89,7 +88,7 @@ public final class DMAPath {
             } catch {
                 throw CaseFailure("\(mode.rawValue) setup, SET_IOMMU \(mode.containerIOMMU): \(error)")
             }
-            device = try step("GROUP_GET_DEVICE_FD") { () throws(IOMMUFDError) in try group.deviceFD(pci.address) }
+            device = try step("GROUP_GET_DEVICE_FD") { try group.deviceFD(pci.address) }
             backend = .container(ContainerSetup(container: container, group: group))
         }
         try self.init(mode: mode, pci: pci, device: device, backend: backend)

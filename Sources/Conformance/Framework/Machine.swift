@@ -73,12 +73,12 @@ public struct Machine: Sendable {
         guard let iommufd = try? IOMMUFD.open() else { return false }
         var size: UInt32 = 4
         do {
-            try withUnsafeMutableBytes(of: &size) { raw throws(IOMMUFDError) in
-                try iommufd.fd.perform(.testCmd, bytes: raw)
-            }
+            _ = try withUnsafeMutableBytes(of: &size) { raw in try iommufd.fd.perform(.testCmd, bytes: raw) }
             return true
-        } catch {
+        } catch let error as IOMMUFDError {
             return error.errno != .inappropriateIOCTLForDevice
+        } catch {
+            return false
         }
     }
 

@@ -81,9 +81,10 @@ public struct Runner {
         do {
             try c.body(context)
             if context.assertions == 0 {
-                status = .fail; reason = "case made no assertion on what the kernel returned"
+                status = .fail
+                reason = "case made no assertion on what the kernel returned (\(context.setupSteps) setup steps do not count)"
             } else {
-                status = .pass; reason = "\(context.assertions) assertions"
+                status = .pass; reason = "\(context.assertions) assertions, \(context.setupSteps) setup steps"
             }
         } catch let skip as CaseSkip {
             status = .skip; reason = skip.reason

@@ -25,12 +25,9 @@ public struct HWPTID: PageTableID {
     public static var kind: String { "hwpt" }
 }
 
-/// The same type under a name that does not clash with SystemPackage.DeviceID
-/// (`IOMMUFD.DeviceID` cannot disambiguate: the module has a type named IOMMUFD).
-public typealias IOMMUFDDeviceID = DeviceID
-
-/// A device bound to iommufd (from VFIO_DEVICE_BIND_IOMMUFD or a mock domain).
-public struct DeviceID: ObjectID {
+/// A device bound to iommufd (the dev_id from VFIO_DEVICE_BIND_IOMMUFD or a mock domain).
+/// Not `IOMMUFDDeviceID`: SystemPackage, which this module re-exports, has a `IOMMUFDDeviceID` (st_dev).
+public struct IOMMUFDDeviceID: ObjectID {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     public static var kind: String { "device" }
