@@ -26,7 +26,7 @@ public struct HWPTID: PageTableID {
 }
 
 /// A device bound to iommufd (the dev_id from VFIO_DEVICE_BIND_IOMMUFD or a mock domain).
-/// Not `IOMMUFDDeviceID`: SystemPackage, which this module re-exports, has a `IOMMUFDDeviceID` (st_dev).
+/// Not `DeviceID`: SystemPackage, which this module re-exports, has a `DeviceID` (st_dev).
 public struct IOMMUFDDeviceID: ObjectID {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
