@@ -22,6 +22,10 @@ struct Soak: ParsableCommand {
         buffer.initializeMemory(as: UInt8.self, repeating: 0x5a)
         let mock = hasTestModule()
         let before = ProcessAccounting.read()
+        // A field that cannot be read would compare equal to itself and prove nothing.
+        guard before.descriptors >= 0, before.pinnedKB >= 0, before.lockedKB >= 0 else {
+            throw ValidationError("cannot read the baseline from /proc/self: \(before)")
+        }
         print("soak: \(cycles) cycles on \(pci.address) (\(cdev)), mock domains: \(mock ? "yes" : "no test module")")
         print("soak: before: \(before)")
         let clock = ContinuousClock()
@@ -144,7 +148,8 @@ struct ProcessAccounting: Equatable, CustomStringConvertible {
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
         func field(_ name: String) -> Int {
             for line in status.split(separator: "\n") where line.hasPrefix(name + ":") {
-                return Int(line.dropFirst(name.count + 1).split(separator: " ").first ?? "") ?? -1
+                // "VmPin:\t       0 kB": tabs and spaces before the number.
+                return Int(line.dropFirst(name.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") ?? -1
             }
             return -1
         }
