@@ -38,15 +38,17 @@ extension KernelFD {
                           input: [TraceField("value", hex: value)], output: { [] }, argumentName: argumentName)
     }
 
-    /// The ioctl itself; the clock is read only when a tracer will report the time.
+    /// The ioctl itself on the still-open descriptor (a racing close waits for it); the
+    /// clock is read only when a tracer will report the time.
     private func issue(_ request: IoctlRequest, _ pointer: UnsafeMutableRawPointer?,
                        timed: Bool) -> (Int32, Int32, Duration) {
-        guard let fd = rawValue else { return (-Errno.badFileDescriptor.rawValue, -1, .zero) }
-        guard timed else { return (driver.ioctl(fd: fd, request: request.number, argument: pointer), fd, .zero) }
-        let clock = ContinuousClock()
-        let start = clock.now
-        let result = driver.ioctl(fd: fd, request: request.number, argument: pointer)
-        return (result, fd, clock.now - start)
+        withDescriptor { fd in
+            guard timed else { return (driver.ioctl(fd: fd, request: request.number, argument: pointer), fd, .zero) }
+            let clock = ContinuousClock()
+            let start = clock.now
+            let result = driver.ioctl(fd: fd, request: request.number, argument: pointer)
+            return (result, fd, clock.now - start)
+        } ?? (-Errno.badFileDescriptor.rawValue, -1, .zero)
     }
 
     private func finish(_ request: IoctlRequest, fd: Int32, result: Int32, elapsed: Duration,
