@@ -20,13 +20,16 @@ public struct IoctlTraceEvent: Sendable, CustomStringConvertible {
     public let request: String
     public let number: UInt
     public let fd: Int32
-    public let input: [TraceField]
-    public let output: [TraceField]
+    /// The argument's fields as sent (decoded from a copy when read).
+    public var input: [TraceField] { fields.input }
+    /// The argument's fields as the kernel left them; empty when the ioctl failed.
+    public var output: [TraceField] { fields.output }
     /// The ioctl's return value when it succeeded.
     public let result: Int32?
     /// The errno symbol and its meaning for this ioctl when it failed.
     public let error: IOMMUFDError?
     public let duration: Duration
+    let fields: TraceFieldStorage
 
     /// One readable line: `IOMMU_IOAS_MAP (0x3b85) fd 3 in: size=40 ... -> ok (0) [12 µs]`.
     public var description: String {
@@ -109,13 +112,5 @@ public enum IoctlTracer {
             }
         }
         return try body()
-    }
-}
-
-/// Fields of any argument: named ones where the type knows them, else its bytes.
-func traceFields<T>(of value: T) -> [TraceField] {
-    if let t = value as? TraceableArgument { return t.traceFields }
-    return withUnsafeBytes(of: value) { raw in
-        [TraceField("bytes", raw.map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined())]
     }
 }
