@@ -20,6 +20,8 @@ import SystemPackage
 /// close, someone else's open reusing the number, then the ioctl on their file.)
 public final class KernelFD: Sendable {
     public let driver: any IoctlDriver
+    /// The driver is the real kernel: ioctls then call it directly, not through the existential.
+    @usableFromInline let usesSystemDriver: Bool
     /// Bits 0-31: the descriptor; bit 32: closed; bits 33-63: calls using the descriptor.
     @usableFromInline let state: Atomic<UInt64>
     @inlinable static var closedFlag: UInt64 { 1 << 32 }
@@ -27,6 +29,7 @@ public final class KernelFD: Sendable {
 
     public init(adopting raw: Int32, driver: any IoctlDriver = SystemIoctlDriver()) {
         self.driver = driver
+        self.usesSystemDriver = driver is SystemIoctlDriver
         self.state = Atomic(UInt64(UInt32(bitPattern: raw)))
     }
 

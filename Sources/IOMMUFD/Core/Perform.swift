@@ -5,10 +5,14 @@ import SystemPackage
 ///
 /// The untraced path is the ioctl and nothing else: one relaxed load says tracing is
 /// off, the descriptor comes from `KernelFD`'s atomic word, and the error is built only
-/// on failure.
+/// on failure. `perform<T>` is inlinable so callers in other modules (VFIO) get it
+/// specialized for their struct instead of the generic entry point.
 extension KernelFD {
     /// Issues `request` with a pointer to `argument`, which the kernel may update.
     /// Returns the ioctl's non-negative result.
+    // Always inlined: as a call, LLVM merges its specializations into one body behind
+    // thunks, one more call and return per ioctl.
+    @inlinable @inline(__always)
     @discardableResult
     public func perform<T>(_ request: IoctlRequest, _ argument: inout T,
                            argumentName: String? = nil) throws(IOMMUFDError) -> Int32 {
@@ -56,16 +60,20 @@ extension KernelFD {
     }
 
     /// The ioctl itself on the (still open) descriptor: its result or -errno, -EBADF once closed.
+    @inlinable @inline(__always)
     func issue(_ number: UInt, _ pointer: UnsafeMutableRawPointer?) -> Int32 {
         withDescriptor { fd in ioctl(fd, number, pointer) } ?? -Errno.badFileDescriptor.rawValue
     }
 
+    /// The driver's ioctl; the real kernel's is called directly, not through the existential.
+    @inlinable @inline(__always)
     func ioctl(_ fd: Int32, _ number: UInt, _ pointer: UnsafeMutableRawPointer?) -> Int32 {
-        driver.ioctl(fd: fd, request: number, argument: pointer)
+        usesSystemDriver ? SystemIoctlDriver.ioctl(fd, number, pointer)
+            : driver.ioctl(fd: fd, request: number, argument: pointer)
     }
 
     /// The error for a negative result; kept out of line, off the fast path.
-    @inline(never)
+    @usableFromInline @inline(never)
     func failure(_ request: IoctlRequest, _ result: Int32, _ argumentName: String?) -> IOMMUFDError {
         .kernel(request, Errno(rawValue: -result), argument: argumentName)
     }
@@ -77,6 +85,7 @@ extension KernelFD {
 
     /// perform<T> with a tracer: the argument before and after (decoded only if a handler
     /// reads the fields), and the time the ioctl took.
+    @usableFromInline
     func performTraced<T>(_ request: IoctlRequest, _ argument: inout T,
                           argumentName: String?) throws(IOMMUFDError) -> Int32 {
         guard let tracer = IoctlTracer.current else {  // the last handler went away meanwhile
@@ -93,6 +102,7 @@ extension KernelFD {
     }
 
     /// performTraced for a plain-data argument of `InlineArgument.capacity` bytes at most.
+    @usableFromInline
     func performTraced(_ request: IoctlRequest, bytes: UnsafeMutableRawBufferPointer, type: Any.Type,
                        argumentName: String?) throws(IOMMUFDError) -> Int32 {
         guard let tracer = IoctlTracer.current else {

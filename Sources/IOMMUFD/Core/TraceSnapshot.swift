@@ -61,8 +61,9 @@ final class OtherFields: @unchecked Sendable {
 }
 
 /// The bytes of a small plain-data value, kept inline.
+@usableFromInline
 struct InlineArgument {
-    static var capacity: Int { 64 }
+    @inlinable static var capacity: Int { 64 }
     private var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
 
     init<T>(_ value: T) {
@@ -77,6 +78,7 @@ struct InlineArgument {
     }
 
     /// Whether a `T` fits: plain data, at most `capacity` bytes, at most 8-byte aligned.
+    @inlinable
     static func fits<T>(_: T.Type) -> Bool {
         _isPOD(T.self) && MemoryLayout<T>.size <= capacity && MemoryLayout<T>.alignment <= 8
     }
