@@ -9,8 +9,11 @@
  * two take turns through two FIFOs, one batch each (C, Swift, C, Swift, ...), so
  * each Swift batch is timed right after a C batch of the same slot, under the same
  * load. Results are printed at the end, one line per batch:
- *   @@BENCH c <slot number> <slot name> <batch> <ns per op> <allocations per op>
- *   iommufd-bench-c [--iterations N] [--rounds R] [--device 0000:00:10.0] [--turns WAIT,SIGNAL [--first]]
+ *   @@BENCH <label> <session> <slot number> <slot name> <batch> <ns per op> <allocations per op>
+ * The label is "c", or with --as another name: a second copy of this program in the
+ * Swift bench's place measures the method's own bias (Scripts/bench's control rows).
+ *   iommufd-bench-c [--iterations N] [--rounds R] [--device 0000:00:10.0] [--session N]
+ *                   [--as LABEL] [--turns WAIT,SIGNAL [--first]]
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -34,7 +37,8 @@
 #define EDU_IRQ_RAISE 0x60
 #define EDU_IRQ_ACK 0x64
 
-static long iterations = 2000, rounds = 10;
+static long iterations = 2000, rounds = 10, session = 1;
+static const char *label = "c";
 
 static void die(const char *what) {
 	fprintf(stderr, "iommufd-bench-c: %s: %s\n", what, strerror(errno));
@@ -84,10 +88,10 @@ static void slot(const char *name, void (*op)(void), const char *unavailable) {
 		double ns = (now_ns() - start) / (double)iterations;
 		pass_turn();
 		if (batch > 0 && !unavailable && used < sizeof(results) - 128)
-			used += snprintf(results + used, sizeof(results) - used, "@@BENCH c %d %s %ld %.1f 0\n", slots, name, batch, ns);
+			used += snprintf(results + used, sizeof(results) - used, "@@BENCH %s %ld %d %s %ld %.1f 0\n", label, session, slots, name, batch, ns);
 	}
 	if (unavailable && used < sizeof(results) - 256)
-		used += snprintf(results + used, sizeof(results) - used, "@@BENCH-SKIP c %d %s %s\n", slots, name, unavailable);
+		used += snprintf(results + used, sizeof(results) - used, "@@BENCH-SKIP %s %ld %d %s %s\n", label, session, slots, name, unavailable);
 }
 
 /* ---- iommufd: IOAS map/unmap and copy, no device attached ---- */
@@ -141,11 +145,15 @@ static void bench_iommufd(void) {
 	if (iommufd < 0) die("open /dev/iommu");
 	ioas = alloc_ioas();
 	other_ioas = alloc_ioas();
-	page = aligned_alloc(4096, 4096);
-	if (!page) die("aligned_alloc");
+	/* Its own small mapping, never part of a transparent huge page (pinning one costs
+	 * differently), exactly as the Swift side's. */
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED) die("mmap");
+	if (madvise(page, 4096, MADV_NOHUGEPAGE)) die("madvise");
 	memset(page, 1, 4096);
 
 	/* One C slot for each of the Swift bench's map-4k variants: each gets its own neighbours. */
+	slot("map-4k", map_4k, NULL);
 	slot("map-4k", map_4k, NULL);
 	slot("map-4k", map_4k, NULL);
 	slot("map-4k", map_4k, NULL);
@@ -266,11 +274,13 @@ int main(int argc, char **argv) {
 		if (!strcmp(argv[i], "--iterations") && i + 1 < argc) iterations = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--device") && i + 1 < argc) address = argv[++i];
+		else if (!strcmp(argv[i], "--session") && i + 1 < argc) session = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--as") && i + 1 < argc) label = argv[++i];
 		else if (!strcmp(argv[i], "--turns") && i + 1 < argc) turns = argv[++i];
 		else if (!strcmp(argv[i], "--first")) first = 1;
 		else {
 			fprintf(stderr, "usage: iommufd-bench-c [--iterations N] [--rounds R] [--device PCI-ADDRESS] "
-			                "[--turns WAIT,SIGNAL [--first]]\n");
+			                "[--session N] [--as LABEL] [--turns WAIT,SIGNAL [--first]]\n");
 			return 2;
 		}
 	}

@@ -10,14 +10,16 @@ import IOMMUFD
 final class Bench {
     let iterations: Int
     let rounds: Int
+    let session: Int
     private let turns: Turns?
     private var results: [String] = []
     /// Slots run so far; the C side numbers its slots the same way.
     private var slots = 0
 
-    init(iterations: Int, rounds: Int, turns: Turns?) {
+    init(iterations: Int, rounds: Int, session: Int, turns: Turns?) {
         self.iterations = iterations
         self.rounds = rounds
+        self.session = session
         self.turns = turns
     }
 
@@ -36,7 +38,7 @@ final class Bench {
             try turns?.pass()
             if batch > 0 {
                 let ns = Double(elapsed / .nanoseconds(1)) / Double(iterations)
-                results.append("@@BENCH swift \(slots) \(name) \(batch) \(rounded(ns)) \(rounded(Double(allocations) / Double(iterations)))")
+                results.append("@@BENCH swift \(session) \(slots) \(name) \(batch) \(rounded(ns)) \(rounded(Double(allocations) / Double(iterations)))")
             }
         }
     }
@@ -48,7 +50,7 @@ final class Bench {
             try turns?.take()
             try turns?.pass()
         }
-        results.append("@@BENCH-SKIP swift \(slots) \(name) \(why)")
+        results.append("@@BENCH-SKIP swift \(session) \(slots) \(name) \(why)")
     }
 
     /// Waits for the other side's last batch when this side went first, then prints.

@@ -12,10 +12,22 @@ enum IOMMUFDMeasurements {
         let iommufd = try IOMMUFD.open()
         let ioas = try iommufd.allocIOAS()
         let other = try iommufd.allocIOAS()
-        let page = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 4096)
-        defer { page.deallocate() }
-        page.initializeMemory(as: UInt8.self, repeating: 1)
+        guard let page = mapPage(4096, flags: 0) else {
+            throw .system("mmap", Errno(rawValue: errno), on: "a 4 KiB page")
+        }
+        defer { munmap(page.baseAddress, page.count) }
 
+        // No library: hand-filled structs and the shim's ioctl(2), as the C baseline does it.
+        // What a Swift process costs by itself (its size, its address space) beside C.
+        guard let descriptor = iommufd.fd.rawValue else { throw .system("ioctl", .badFileDescriptor, on: "/dev/iommu") }
+        var directMap = mapCommand(ioas.id.rawValue, userPointer(page.baseAddress), 4096)
+        var directUnmap = unmapCommand(ioas.id.rawValue, 4096)
+        try bench.measure("map-4k-ioctl") { () throws(IOMMUFDError) in
+            guard ciommufd_ioctl(descriptor, CIOMMUFD_REQ_IOMMU_IOAS_MAP, &directMap) == 0,
+                  ciommufd_ioctl(descriptor, CIOMMUFD_REQ_IOMMU_IOAS_UNMAP, &directUnmap) == 0 else {
+                throw .kernel(.ioasMap, Errno(rawValue: ciommufd_errno()))
+            }
+        }
         // The library's typed path: validation, then the raw layer, then perform.
         try bench.measure("map-4k") { () throws(IOMMUFDError) in
             try ioas.map(page, at: iova)
@@ -49,7 +61,7 @@ enum IOMMUFDMeasurements {
         }
         try ioas.unmap(iova: iova, length: 4096)
 
-        guard let huge = mapHugePage() else {
+        guard let huge = mapPage(hugePage, flags: MAP_HUGETLB) else {
             try bench.skip("map-2m-hugetlb", "mmap MAP_HUGETLB of 2 MiB: \(String(cString: strerror(errno)))")
             return
         }
@@ -60,11 +72,14 @@ enum IOMMUFDMeasurements {
         }
     }
 
-    /// One 2 MiB hugetlb page, touched so it is allocated before the timing; nil if none is free.
-    static func mapHugePage() -> UnsafeMutableRawBufferPointer? {
-        let p = mmap(nil, hugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0)
+    /// `size` bytes of their own anonymous mapping, touched so the pages exist before the
+    /// timing; nil when mmap fails (no free hugetlb page). Small ones are kept out of
+    /// transparent huge pages, as in the C baseline: pinning part of one costs differently.
+    static func mapPage(_ size: Int, flags: Int32) -> UnsafeMutableRawBufferPointer? {
+        let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0)
         guard let p, p != MAP_FAILED else { return nil }
-        let buffer = UnsafeMutableRawBufferPointer(start: p, count: hugePage)
+        if flags & MAP_HUGETLB == 0 { _ = madvise(p, size, MADV_NOHUGEPAGE) }
+        let buffer = UnsafeMutableRawBufferPointer(start: p, count: size)
         buffer.initializeMemory(as: UInt8.self, repeating: 1)
         return buffer
     }
