@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "IOMMUFDCtlKit", targets: ["IOMMUFDCtlKit"]),
         .executable(name: "iommufd-conformance", targets: ["iommufd-conformance"]),
         .executable(name: "iommufdctl", targets: ["iommufdctl"]),
+        .executable(name: "iommufd-bench", targets: ["iommufd-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
@@ -31,6 +32,13 @@ let package = Package(
         .executableTarget(
             name: "iommufd-conformance",
             dependencies: ["Conformance", "IOMMUFD", "CIOMMUFD",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Scripts/bench's Swift side; CAllocationCounter replaces malloc in it, so nothing else links it.
+        .target(name: "CAllocationCounter"),
+        .executableTarget(
+            name: "iommufd-bench",
+            dependencies: ["IOMMUFD", "VFIO", "CIOMMUFD", "CAllocationCounter",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "IOMMUFDCtlKit", dependencies: ["IOMMUFD", "VFIO", "CIOMMUFD"]),

@@ -38,7 +38,9 @@ public struct MapAccess: OptionSet, Sendable, Hashable {
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     public static let read = MapAccess(rawValue: UInt32(IOMMU_IOAS_MAP_READABLE.rawValue))
     public static let write = MapAccess(rawValue: UInt32(IOMMU_IOAS_MAP_WRITEABLE.rawValue))
-    public static let readWrite: MapAccess = [.read, .write]
+    // Spelled out, not `[.read, .write]`: a constant the compiler initializes statically,
+    // so the default argument of every map costs no lazy-initialization check.
+    public static let readWrite = MapAccess(rawValue: UInt32(IOMMU_IOAS_MAP_READABLE.rawValue | IOMMU_IOAS_MAP_WRITEABLE.rawValue))
 }
 
 /// An inclusive IOVA range, as the kernel reports and takes them.
@@ -59,16 +61,17 @@ public struct IOVARanges: Sendable, Hashable {
 
 extension IOAS {
     /// IOMMU_IOAS_MAP of user memory. Returns the IOVA (kernel-chosen when `iova` is nil).
-    @discardableResult
+    @inlinable @discardableResult
     public func map(userVA: UInt64, length: UInt64, at iova: UInt64? = nil,
                     access: MapAccess = .readWrite) throws(IOMMUFDError) -> UInt64 {
         try validateRange(.ioasMap, iova: iova ?? 0, length: length)
         if access.isEmpty { throw .invalid(.ioasMap, argument: "flags", "a mapping needs READABLE and/or WRITEABLE") }
-        return try fd.raw.map(ioas: id.rawValue, userVA: userVA, length: length, iova: iova, flags: access.rawValue)
+        return try RawIOMMUFD.map(on: fd, ioas: id.rawValue, userVA: userVA, length: length, iova: iova,
+                                  flags: access.rawValue)
     }
 
     /// IOMMU_IOAS_MAP of a buffer this process owns; the buffer must outlive the mapping.
-    @discardableResult
+    @inlinable @discardableResult
     public func map(_ buffer: UnsafeMutableRawBufferPointer, at iova: UInt64? = nil,
                     access: MapAccess = .readWrite) throws(IOMMUFDError) -> UInt64 {
         guard let base = buffer.baseAddress else {
@@ -87,26 +90,26 @@ extension IOAS {
     }
 
     /// IOMMU_IOAS_UNMAP of a range. Returns how many bytes were unmapped.
-    @discardableResult
+    @inlinable @discardableResult
     public func unmap(iova: UInt64, length: UInt64) throws(IOMMUFDError) -> UInt64 {
         try validateRange(.ioasUnmap, iova: iova, length: length)
-        return try fd.raw.unmap(ioas: id.rawValue, iova: iova, length: length)
+        return try RawIOMMUFD.unmap(on: fd, ioas: id.rawValue, iova: iova, length: length)
     }
 
     /// IOMMU_IOAS_UNMAP of everything: (0, UINT64_MAX), accepted even when empty.
     @discardableResult
     public func unmapAll() throws(IOMMUFDError) -> UInt64 {
-        try fd.raw.unmap(ioas: id.rawValue, iova: 0, length: .max)
+        try RawIOMMUFD.unmap(on: fd, ioas: id.rawValue, iova: 0, length: .max)
     }
 
     /// IOMMU_IOAS_COPY: map into this IOAS the pages already mapped at `sourceIOVA` in `source`.
     /// Returns the destination IOVA (kernel-chosen when `iova` is nil).
-    @discardableResult
+    @inlinable @discardableResult
     public func copy(from source: IOASID, sourceIOVA: UInt64, length: UInt64, to iova: UInt64? = nil,
                      access: MapAccess = .readWrite) throws(IOMMUFDError) -> UInt64 {
         try validateRange(.ioasCopy, iova: iova ?? 0, length: length)
-        return try fd.raw.copy(dst: id.rawValue, src: source.rawValue, srcIOVA: sourceIOVA, length: length,
-                               dstIOVA: iova, flags: access.rawValue)
+        return try RawIOMMUFD.copy(on: fd, dst: id.rawValue, src: source.rawValue, srcIOVA: sourceIOVA,
+                                   length: length, dstIOVA: iova, flags: access.rawValue)
     }
 
     /// IOMMU_IOAS_IOVA_RANGES: the usable IOVA ranges and the required alignment.
@@ -146,15 +149,25 @@ extension IOAS {
     }
 
     /// Rejects what the kernel surely would: zero length, wrap-around, misalignment.
-    private func validateRange(_ request: IoctlRequest, iova: UInt64, length: UInt64) throws(IOMMUFDError) {
-        if length == 0 { throw .invalid(request, argument: "length", "length is zero") }
+    /// Inlined, with the error built out of line: a valid range costs a few compares.
+    @inlinable @inline(__always)
+    func validateRange(_ request: IoctlRequest, iova: UInt64, length: UInt64) throws(IOMMUFDError) {
+        let alignment = iovaAlignment ?? 0
+        if length == 0 || iova.addingReportingOverflow(length - 1).overflow
+            || (alignment > 1 && (iova % alignment != 0 || length % alignment != 0)) {
+            throw rangeError(request, iova: iova, length: length)
+        }
+    }
+
+    @usableFromInline @inline(never)
+    func rangeError(_ request: IoctlRequest, iova: UInt64, length: UInt64) -> IOMMUFDError {
+        if length == 0 { return .invalid(request, argument: "length", "length is zero") }
         if iova.addingReportingOverflow(length - 1).overflow {
-            throw .invalid(request, argument: "iova", "iova + length wraps past 2^64", errno: .overflow)
+            return .invalid(request, argument: "iova", "iova + length wraps past 2^64", errno: .overflow)
         }
-        if let a = iovaAlignment, a > 1, iova % a != 0 || length % a != 0 {
-            throw .invalid(request, argument: iova % a != 0 ? "iova" : "length",
-                           "not a multiple of the IOAS alignment 0x\(String(a, radix: 16))")
-        }
+        let a = iovaAlignment ?? 0
+        return .invalid(request, argument: iova % a != 0 ? "iova" : "length",
+                        "not a multiple of the IOAS alignment 0x\(String(a, radix: 16))")
     }
 }
 

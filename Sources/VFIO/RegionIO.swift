@@ -7,8 +7,10 @@ extension VFIODevice {
     /// Reads `buffer.count` bytes at `offset` within `region`.
     public func read(_ region: RegionIndex, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(IOMMUFDError) {
         let info = try checkedRegion(region, offset, buffer.count, needs: .read, op: "pread")
-        guard let raw = fd.rawValue else { throw .system("pread", .badFileDescriptor, on: "\(name) \(region)") }
-        let n = io.pread(fd: raw, into: buffer, offset: info.offset + offset)
+        // withDescriptor: a racing close waits for the pread instead of freeing the number under it.
+        guard let n = fd.withDescriptor({ raw in io.pread(fd: raw, into: buffer, offset: info.offset + offset) }) else {
+            throw .system("pread", .badFileDescriptor, on: "\(name) \(region)")
+        }
         if n < 0 { throw .system("pread", Errno(rawValue: Int32(-n)), on: "\(name) \(region)", argument: "offset 0x\(String(offset, radix: 16))") }
         if n != buffer.count {
             throw .system("pread", .ioError, on: "\(name) \(region)", argument: "short read: \(n) of \(buffer.count) bytes")
@@ -18,8 +20,9 @@ extension VFIODevice {
     /// Writes `buffer` at `offset` within `region`.
     public func write(_ region: RegionIndex, at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(IOMMUFDError) {
         let info = try checkedRegion(region, offset, buffer.count, needs: .write, op: "pwrite")
-        guard let raw = fd.rawValue else { throw .system("pwrite", .badFileDescriptor, on: "\(name) \(region)") }
-        let n = io.pwrite(fd: raw, from: buffer, offset: info.offset + offset)
+        guard let n = fd.withDescriptor({ raw in io.pwrite(fd: raw, from: buffer, offset: info.offset + offset) }) else {
+            throw .system("pwrite", .badFileDescriptor, on: "\(name) \(region)")
+        }
         if n < 0 { throw .system("pwrite", Errno(rawValue: Int32(-n)), on: "\(name) \(region)", argument: "offset 0x\(String(offset, radix: 16))") }
         if n != buffer.count {
             throw .system("pwrite", .ioError, on: "\(name) \(region)", argument: "short write: \(n) of \(buffer.count) bytes")
@@ -54,27 +57,30 @@ extension VFIODevice {
     public func write64(_ region: RegionIndex, at offset: UInt64, _ v: UInt64) throws(IOMMUFDError) { try writeLE(region, offset, v) }
 
     // One pread/pwrite of exactly the integer's width: the device sees one access of that size.
+    // The value's own stack bytes are the buffer: no allocation per register access.
     private func readLE<T: FixedWidthInteger>(_ region: RegionIndex, _ offset: UInt64) throws(IOMMUFDError) -> T {
         var value: T = 0
-        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment)
-        defer { buf.deallocate() }
-        try read(region, at: offset, into: buf)
-        value = buf.loadUnaligned(as: T.self)
+        let failure = withUnsafeMutableBytes(of: &value) { buf -> IOMMUFDError? in
+            do throws(IOMMUFDError) { try read(region, at: offset, into: buf) } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
         return T(littleEndian: value)
     }
 
     private func writeLE<T: FixedWidthInteger>(_ region: RegionIndex, _ offset: UInt64, _ value: T) throws(IOMMUFDError) {
-        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment)
-        defer { buf.deallocate() }
-        buf.storeBytes(of: value.littleEndian, as: T.self)
-        try write(region, at: offset, from: UnsafeRawBufferPointer(buf))
+        let failure = withUnsafeBytes(of: value.littleEndian) { buf -> IOMMUFDError? in
+            do throws(IOMMUFDError) { try write(region, at: offset, from: buf) } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
     }
 
     /// Bounds and permission checks before the syscall: an access outside the region
     /// would touch the next region's offset space.
     private func checkedRegion(_ region: RegionIndex, _ offset: UInt64, _ count: Int, needs: RegionFlags,
-                               op: String) throws(IOMMUFDError) -> RegionInfo {
-        let info = try cachedRegion(region)
+                               op: String) throws(IOMMUFDError) -> RegionWindow {
+        let info = try cachedWindow(region)
         func reject(_ arg: String, _ why: String) -> IOMMUFDError {
             IOMMUFDError(ioctl: "\(op)(\(name) \(region))", errno: .invalidArgument, origin: .validation,
                          argument: arg, meaning: why)

@@ -103,8 +103,33 @@ public struct RegionInfo: Sendable, Hashable {
 /// Region infos fetched so far: read/write need a region's offset on every access.
 final class RegionCache: Sendable {
     private let infos = Mutex<[UInt32: RegionInfo]>([:])
+    /// Offset, size and flags of regions 0-15 (BARs, ROM, config, VGA) for register
+    /// accesses: a slot copied under the lock, no hashing and no reference counting.
+    private let windows = Mutex<[RegionWindow?]>(Array(repeating: nil, count: 16))
+
     func get(_ i: RegionIndex) -> RegionInfo? { infos.withLock { $0[i.rawValue] } }
-    func put(_ r: RegionInfo) { infos.withLock { $0[r.index.rawValue] = r } }
+
+    func window(_ i: RegionIndex) -> RegionWindow? {
+        guard i.rawValue < 16 else { return get(i).map(RegionWindow.init) }
+        return windows.withLock { $0[Int(i.rawValue)] }
+    }
+
+    func put(_ r: RegionInfo) {
+        infos.withLock { $0[r.index.rawValue] = r }
+        if r.index.rawValue < 16 { windows.withLock { $0[Int(r.index.rawValue)] = RegionWindow(r) } }
+    }
+}
+
+/// What a pread/pwrite of a region needs to know.
+struct RegionWindow: Sendable {
+    let offset: UInt64
+    let size: UInt64
+    let flags: RegionFlags
+    init(_ r: RegionInfo) {
+        offset = r.offset
+        size = r.size
+        flags = r.flags
+    }
 }
 
 extension VFIODevice {
@@ -124,5 +149,10 @@ extension VFIODevice {
     func cachedRegion(_ index: RegionIndex) throws(IOMMUFDError) -> RegionInfo {
         if let r = regions.get(index) { return r }
         return try regionInfo(index)
+    }
+
+    func cachedWindow(_ index: RegionIndex) throws(IOMMUFDError) -> RegionWindow {
+        if let w = regions.window(index) { return w }
+        return RegionWindow(try regionInfo(index))
     }
 }

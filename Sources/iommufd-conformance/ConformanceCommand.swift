@@ -7,7 +7,7 @@ struct ConformanceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iommufd-conformance",
         abstract: "Checks what the running kernel's iommufd and VFIO uAPI do, case by case.",
-        subcommands: [Run.self, List.self, Summarize.self, Expect.self, Bench.self, Soak.self],
+        subcommands: [Run.self, List.self, Summarize.self, Expect.self, Soak.self],
         defaultSubcommand: Run.self)
 }
 

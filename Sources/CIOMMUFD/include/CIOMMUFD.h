@@ -16,8 +16,10 @@
 
 #include <linux/types.h>
 #include <linux/ioctl.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,6 +34,18 @@ int ciommufd_ioctl(int fd, unsigned long request, void *arg);
 
 /* The calling thread's errno. */
 int ciommufd_errno(void);
+
+/* ioctl(fd, request, arg) retried on EINTR: its result, or -errno read right after the
+ * call. Inline in the caller, so the library's hot path (SystemIoctlDriver) costs one
+ * call fewer than through ciommufd_ioctl; under TCG every call and return counts. */
+static inline __attribute__((always_inline)) int ciommufd_ioctl_retrying(int fd, unsigned long request, void *arg)
+{
+	for (;;) {
+		int result = ioctl(fd, request, arg);
+		if (result >= 0) return result;
+		if (errno != EINTR) return -errno;
+	}
+}
 
 /* memfd_create(2): glibc declares it only under _GNU_SOURCE, which Swift's Glibc module lacks. */
 int ciommufd_memfd_create(const char *name, unsigned int flags);

@@ -14,15 +14,16 @@ public protocol IoctlDriver: Sendable {
 public struct SystemIoctlDriver: IoctlDriver {
     public init() {}
 
-    // Not inlined, so nothing runs between the call and the errno read.
-    @inline(never)
     public func ioctl(fd: Int32, request: UInt, argument: UnsafeMutableRawPointer?) -> Int32 {
-        while true {
-            let result = ciommufd_ioctl(fd, request, argument)
-            if result >= 0 { return result }
-            let err = ciommufd_errno()
-            if err != EINTR { return -err }
-        }
+        Self.ioctl(fd, request, argument)
+    }
+
+    /// The ioctl, retried on EINTR: its result or -errno (read in C right after the call).
+    /// `KernelFD` calls this directly when its driver is this one, skipping the
+    /// existential's indirect call.
+    @inlinable @inline(__always)
+    static func ioctl(_ fd: Int32, _ request: UInt, _ argument: UnsafeMutableRawPointer?) -> Int32 {
+        ciommufd_ioctl_retrying(fd, request, argument)
     }
 
     @inline(never)

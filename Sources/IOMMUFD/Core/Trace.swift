@@ -20,13 +20,16 @@ public struct IoctlTraceEvent: Sendable, CustomStringConvertible {
     public let request: String
     public let number: UInt
     public let fd: Int32
-    public let input: [TraceField]
-    public let output: [TraceField]
+    /// The argument's fields as sent (decoded from a copy when read).
+    public var input: [TraceField] { fields.input }
+    /// The argument's fields as the kernel left them; empty when the ioctl failed.
+    public var output: [TraceField] { fields.output }
     /// The ioctl's return value when it succeeded.
     public let result: Int32?
     /// The errno symbol and its meaning for this ioctl when it failed.
     public let error: IOMMUFDError?
     public let duration: Duration
+    let fields: TraceFieldStorage
 
     /// One readable line: `IOMMU_IOAS_MAP (0x3b85) fd 3 in: size=40 ... -> ok (0) [12 µs]`.
     public var description: String {
@@ -41,13 +44,18 @@ public struct IoctlTraceEvent: Sendable, CustomStringConvertible {
 
 /// The process-wide tracing hook: off unless someone installs a handler. Several
 /// handlers may be active at once (`with` scopes one); each sees every ioctl.
+///
+/// While none is installed an ioctl pays one relaxed atomic load (`isActive`): no lock,
+/// no allocation. Relaxed is enough: a handler installed on this thread is seen by this
+/// thread's next ioctl (program order); one installed on another thread is seen
+/// promptly, and an ioctl racing the installation was never ordered against it anyway.
 public enum IoctlTracer {
     public typealias Handler = @Sendable (IoctlTraceEvent) -> Void
 
     // Closures live in class boxes: a closure stored directly in the Mutex is
     // re-abstracted on every inout access, so each read would wrap it in one more
     // thunk (measured: a stack overflow after ~20k traced ioctls).
-    private final class Box: Sendable {
+    final class Box: Sendable {
         let handler: Handler
         init(_ handler: @escaping Handler) { self.handler = handler }
     }
@@ -55,21 +63,38 @@ public enum IoctlTracer {
         var next = 1
         /// Key 0 is the `install`ed handler; others belong to `with` scopes.
         var handlers: [Int: Box] = [:]
-    }
-    private static let registry = Mutex(Registry())
+        /// Every handler as one, rebuilt on each change: a traced ioctl only retains it.
+        var combined: Box?
 
-    /// Sets (or with nil, removes) the process-wide handler.
-    public static func install(_ h: Handler?) { registry.withLock { $0.handlers[0] = h.map(Box.init) } }
-
-    /// All active handlers as one, or nil when tracing is off.
-    static var current: Handler? {
-        let boxes = registry.withLock { Array($0.handlers.values) }
-        switch boxes.count {
-        case 0: return nil
-        case 1: return boxes[0].handler
-        default: return { event in for b in boxes { b.handler(event) } }
+        mutating func changed() {
+            let boxes = Array(handlers.values)
+            switch boxes.count {
+            case 0: combined = nil
+            case 1: combined = boxes[0]
+            default: combined = Box { event in for b in boxes { b.handler(event) } }
+            }
+            IoctlTracer.handlerCount.store(boxes.count, ordering: .relaxed)
         }
     }
+    private static let registry = Mutex(Registry())
+    /// The registry's handler count, mirrored for the untraced fast path.
+    @usableFromInline static let handlerCount = Atomic<Int>(0)
+
+    /// True while any handler is installed (one relaxed load).
+    @inlinable static var isActive: Bool { handlerCount.load(ordering: .relaxed) != 0 }
+
+    /// Sets (or with nil, removes) the process-wide handler.
+    public static func install(_ h: Handler?) {
+        registry.withLock { r in
+            r.handlers[0] = h.map(Box.init)
+            r.changed()
+        }
+    }
+
+    /// All active handlers as one, or nil when tracing is off. The box, not its closure:
+    /// a closure returned through the lock's generic result is re-wrapped in thunks
+    /// (two allocations per traced ioctl).
+    static var current: Box? { registry.withLock { $0.combined } }
 
     /// Runs `body` with `h` receiving events too, removing it after.
     @discardableResult
@@ -77,17 +102,15 @@ public enum IoctlTracer {
         let key = registry.withLock { r in
             defer { r.next += 1 }
             r.handlers[r.next] = Box(h)
+            r.changed()
             return r.next
         }
-        defer { _ = registry.withLock { $0.handlers.removeValue(forKey: key) } }
+        defer {
+            registry.withLock { r in
+                r.handlers.removeValue(forKey: key)
+                r.changed()
+            }
+        }
         return try body()
-    }
-}
-
-/// Fields of any argument: named ones where the type knows them, else its bytes.
-func traceFields<T>(of value: T) -> [TraceField] {
-    if let t = value as? TraceableArgument { return t.traceFields }
-    return withUnsafeBytes(of: value) { raw in
-        [TraceField("bytes", raw.map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined())]
     }
 }

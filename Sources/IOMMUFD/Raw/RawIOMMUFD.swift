@@ -13,7 +13,7 @@ public struct RawIOMMUFD: Sendable {
 
     /// IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE, the usual access flags.
     public static let readWrite = UInt32(IOMMU_IOAS_MAP_READABLE.rawValue | IOMMU_IOAS_MAP_WRITEABLE.rawValue)
-    static let fixedIOVA = UInt32(IOMMU_IOAS_MAP_FIXED_IOVA.rawValue)
+    @inlinable static var fixedIOVA: UInt32 { UInt32(IOMMU_IOAS_MAP_FIXED_IOVA.rawValue) }
 }
 
 extension KernelFD {
@@ -61,18 +61,10 @@ extension RawIOMMUFD {
 
     /// IOMMU_IOAS_MAP. A given `iova` adds FIXED_IOVA to `flags`; nil lets the kernel choose.
     /// Returns the iova written back.
-    @discardableResult
+    @inlinable @discardableResult
     public func map(ioas: UInt32, userVA: UInt64, length: UInt64, iova: UInt64? = nil,
                     flags: UInt32 = RawIOMMUFD.readWrite) throws(IOMMUFDError) -> UInt64 {
-        var cmd = iommu_ioas_map()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_map>.size)
-        cmd.flags = flags | (iova == nil ? 0 : Self.fixedIOVA)
-        cmd.ioas_id = ioas
-        cmd.user_va = userVA
-        cmd.length = length
-        cmd.iova = iova ?? 0
-        try fd.perform(.ioasMap, &cmd)
-        return cmd.iova
+        try Self.map(on: fd, ioas: ioas, userVA: userVA, length: length, iova: iova, flags: flags)
     }
 
     /// IOMMU_IOAS_MAP_FILE (6.13+). A given `iova` adds FIXED_IOVA to `flags`.
@@ -93,31 +85,16 @@ extension RawIOMMUFD {
     }
 
     /// IOMMU_IOAS_UNMAP. Returns the length written back (bytes unmapped).
-    @discardableResult
+    @inlinable @discardableResult
     public func unmap(ioas: UInt32, iova: UInt64, length: UInt64) throws(IOMMUFDError) -> UInt64 {
-        var cmd = iommu_ioas_unmap()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_unmap>.size)
-        cmd.ioas_id = ioas
-        cmd.iova = iova
-        cmd.length = length
-        try fd.perform(.ioasUnmap, &cmd)
-        return cmd.length
+        try Self.unmap(on: fd, ioas: ioas, iova: iova, length: length)
     }
 
     /// IOMMU_IOAS_COPY. A given `dstIOVA` adds FIXED_IOVA to `flags`. Returns dst_iova.
-    @discardableResult
+    @inlinable @discardableResult
     public func copy(dst: UInt32, src: UInt32, srcIOVA: UInt64, length: UInt64, dstIOVA: UInt64? = nil,
                      flags: UInt32 = RawIOMMUFD.readWrite) throws(IOMMUFDError) -> UInt64 {
-        var cmd = iommu_ioas_copy()
-        cmd.size = UInt32(MemoryLayout<iommu_ioas_copy>.size)
-        cmd.flags = flags | (dstIOVA == nil ? 0 : Self.fixedIOVA)
-        cmd.dst_ioas_id = dst
-        cmd.src_ioas_id = src
-        cmd.length = length
-        cmd.dst_iova = dstIOVA ?? 0
-        cmd.src_iova = srcIOVA
-        try fd.perform(.ioasCopy, &cmd)
-        return cmd.dst_iova
+        try Self.copy(on: fd, dst: dst, src: src, srcIOVA: srcIOVA, length: length, dstIOVA: dstIOVA, flags: flags)
     }
 
     /// IOMMU_IOAS_IOVA_RANGES with room for `capacity` ranges. `reply` is written whatever
@@ -203,5 +180,51 @@ extension RawIOMMUFD {
         cmd.length = length
         try fd.perform(.ioasNoIOMMUGetPA, &cmd)
         return PhysicalExtent(physicalAddress: cmd.out_phys, length: cmd.length)
+    }
+}
+
+// MARK: - The map path, on a borrowed descriptor
+
+// The typed owners (`IOAS`) call these with their own `fd`: going through `fd.raw` would
+// copy the descriptor into a `RawIOMMUFD`, a retain and a release (two atomics) per call.
+extension RawIOMMUFD {
+    @inlinable
+    static func map(on fd: KernelFD, ioas: UInt32, userVA: UInt64, length: UInt64, iova: UInt64?,
+                    flags: UInt32) throws(IOMMUFDError) -> UInt64 {
+        var cmd = iommu_ioas_map()
+        cmd.size = UInt32(MemoryLayout<iommu_ioas_map>.size)
+        cmd.flags = flags | (iova == nil ? 0 : fixedIOVA)
+        cmd.ioas_id = ioas
+        cmd.user_va = userVA
+        cmd.length = length
+        cmd.iova = iova ?? 0
+        try fd.perform(.ioasMap, &cmd)
+        return cmd.iova
+    }
+
+    @inlinable
+    static func unmap(on fd: KernelFD, ioas: UInt32, iova: UInt64, length: UInt64) throws(IOMMUFDError) -> UInt64 {
+        var cmd = iommu_ioas_unmap()
+        cmd.size = UInt32(MemoryLayout<iommu_ioas_unmap>.size)
+        cmd.ioas_id = ioas
+        cmd.iova = iova
+        cmd.length = length
+        try fd.perform(.ioasUnmap, &cmd)
+        return cmd.length
+    }
+
+    @inlinable
+    static func copy(on fd: KernelFD, dst: UInt32, src: UInt32, srcIOVA: UInt64, length: UInt64, dstIOVA: UInt64?,
+                     flags: UInt32) throws(IOMMUFDError) -> UInt64 {
+        var cmd = iommu_ioas_copy()
+        cmd.size = UInt32(MemoryLayout<iommu_ioas_copy>.size)
+        cmd.flags = flags | (dstIOVA == nil ? 0 : fixedIOVA)
+        cmd.dst_ioas_id = dst
+        cmd.src_ioas_id = src
+        cmd.length = length
+        cmd.dst_iova = dstIOVA ?? 0
+        cmd.src_iova = srcIOVA
+        try fd.perform(.ioasCopy, &cmd)
+        return cmd.dst_iova
     }
 }
